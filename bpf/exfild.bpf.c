@@ -1,0 +1,540 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * exfild kernel side: count the bytes each process really sends to each
+ * destination. Three tiers of programs do the same accounting; userspace
+ * loads exactly one tier (the others have autoload switched off):
+ *
+ *   fentry:     fexit on tcp_sendmsg, tcp_sendpage, udp_sendmsg, udpv6_sendmsg
+ *   kprobe:     kprobe + kretprobe pairs on the same functions
+ *   tracepoint: tp_btf/sock_send_length (bytes, connected destination) plus
+ *               cgroup/sendmsg4/6 (destination of sends that carry one)
+ *
+ * Counts go to whichever of two hash maps flows_active points at. To drain,
+ * userspace points flows_active at the other map; that update waits for
+ * every running BPF program to finish (map-in-map updates do a
+ * synchronize_rcu), so afterwards nothing writes the old map and userspace
+ * can read and empty it without racing an increment.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_endian.h>
+
+#include "exfild.h"
+
+#define EEXIST 17
+#define MAX_FLOWS_DEFAULT 65536
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+/* Set by the loader before load; read-only afterwards. */
+const volatile __u32 exfild_self_tgid = 0;
+
+struct flow_map {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, MAX_FLOWS_DEFAULT);
+	__type(key, struct flow_key);
+	__type(value, struct flow_val);
+} flows_a SEC(".maps"), flows_b SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__array(values, struct flow_map);
+} flows_active SEC(".maps") = {
+	.values = { [0] = &flows_a },
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct loss);
+} losses SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 1 << 20);
+} events SEC(".maps");
+
+/*
+ * Tracepoint tier: the destination of a UDP send that carried an address,
+ * seen by cgroup/sendmsg4/6, kept per thread until sock_send_length fires
+ * at the end of the same sock_sendmsg() call.
+ */
+struct send_dst {
+	__u8 daddr[16];
+	__u16 dport;
+	__u8 family;
+	__u8 valid;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct send_dst);
+} send_dsts SEC(".maps");
+
+/* kprobe tier: arguments saved at entry, keyed by thread, used at return. */
+struct send_args {
+	struct send_dst dst;	/* valid == 0: take the socket's peer */
+	__u64 sk;
+	__u8 proto;
+	__u8 pad[7];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u64);
+	__type(value, struct send_args);
+} kprobe_args SEC(".maps");
+
+/* ---- accounting -------------------------------------------------------- */
+
+static __always_inline void count_loss(__s64 bytes)
+{
+	__u32 zero = 0;
+	struct loss *l = bpf_map_lookup_elem(&losses, &zero);
+
+	if (l) {
+		l->bytes += bytes;	/* per-CPU: no atomics needed */
+		l->entries += 1;
+	}
+}
+
+static __always_inline void account(struct flow_key *key, __s64 sent)
+{
+	struct flow_val *v, nv = {};
+	__u32 zero = 0;
+	void *map;
+	__u64 now;
+	long err;
+
+	key->tgid = bpf_get_current_pid_tgid() >> 32;
+	if (key->tgid == exfild_self_tgid)
+		return;
+	map = bpf_map_lookup_elem(&flows_active, &zero);
+	if (!map)
+		return;
+	now = bpf_ktime_get_ns();
+	v = bpf_map_lookup_elem(map, key);
+	if (v) {
+		__sync_fetch_and_add(&v->bytes, sent);
+		__sync_fetch_and_add(&v->calls, 1);
+		v->last_ns = now;
+		return;
+	}
+	nv.bytes = sent;
+	nv.calls = 1;
+	nv.first_ns = now;
+	nv.last_ns = now;
+	nv.cgroup_id = bpf_get_current_cgroup_id();
+	nv.uid = (__u32)bpf_get_current_uid_gid();
+	err = bpf_map_update_elem(map, key, &nv, BPF_NOEXIST);
+	if (!err)
+		return;
+	if (err == -EEXIST) {	/* another CPU inserted it first */
+		v = bpf_map_lookup_elem(map, key);
+		if (v) {
+			__sync_fetch_and_add(&v->bytes, sent);
+			__sync_fetch_and_add(&v->calls, 1);
+			return;
+		}
+	}
+	count_loss(sent);
+}
+
+static __always_inline int is_v4mapped(const __u8 *a)
+{
+	const __u32 *w = (const __u32 *)a;
+
+	return w[0] == 0 && w[1] == 0 && w[2] == bpf_htonl(0x0000ffff);
+}
+
+/* Fold ::ffff:a.b.c.d to a.b.c.d so one destination has one key. */
+static __always_inline void key_set_v6(struct flow_key *key, const __u8 *a6)
+{
+	if (is_v4mapped(a6)) {
+		key->family = EXFILD_AF_INET;
+		__builtin_memcpy(key->daddr, a6 + 12, 4);
+	} else {
+		key->family = EXFILD_AF_INET6;
+		__builtin_memcpy(key->daddr, a6, 16);
+	}
+}
+
+/*
+ * The connected peer of a socket, from BTF-typed pointers (fentry, tp_btf:
+ * plain loads, no helper calls). Returns 0 if the socket has no peer.
+ */
+static __always_inline int key_from_sk(struct flow_key *key, struct sock *sk)
+{
+	__u16 family = sk->__sk_common.skc_family;
+
+	key->dport = bpf_ntohs(sk->__sk_common.skc_dport);
+	if (family == EXFILD_AF_INET) {
+		key->family = EXFILD_AF_INET;
+		*(__u32 *)key->daddr = sk->__sk_common.skc_daddr;
+	} else if (family == EXFILD_AF_INET6) {
+		key_set_v6(key, sk->__sk_common.skc_v6_daddr.in6_u.u6_addr8);
+	} else {
+		return 0;
+	}
+	return 1;
+}
+
+/* The same from an untyped pointer (kprobe tier), through probe reads. */
+static __always_inline int key_from_sk_probe(struct flow_key *key, struct sock *sk)
+{
+	__u16 family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	__u8 a6[16];
+
+	key->dport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
+	if (family == EXFILD_AF_INET) {
+		key->family = EXFILD_AF_INET;
+		*(__u32 *)key->daddr = BPF_CORE_READ(sk, __sk_common.skc_daddr);
+	} else if (family == EXFILD_AF_INET6) {
+		BPF_CORE_READ_INTO(&a6, sk, __sk_common.skc_v6_daddr.in6_u.u6_addr8);
+		key_set_v6(key, a6);
+	} else {
+		return 0;
+	}
+	return 1;
+}
+
+/* A destination copied into a send_dst, as a key. */
+static __always_inline void key_from_dst(struct flow_key *key, const struct send_dst *d)
+{
+	key->dport = d->dport;
+	if (d->family == EXFILD_AF_INET6) {
+		key_set_v6(key, d->daddr);
+	} else {
+		key->family = EXFILD_AF_INET;
+		__builtin_memcpy(key->daddr, d->daddr, 4);
+	}
+}
+
+/*
+ * The address a UDP send carried (msg->msg_name), if any. Its family is
+ * the sockaddr's own: an IPv6 socket may send to a sockaddr_in.
+ */
+static __always_inline int dst_from_msg(struct send_dst *d, struct msghdr *msg)
+{
+	struct sockaddr_in6 sa = {};
+	void *name = BPF_CORE_READ(msg, msg_name);
+
+	if (!name || bpf_probe_read_kernel(&sa, sizeof(sa), name))
+		return 0;
+	if (sa.sin6_family == EXFILD_AF_INET) {
+		struct sockaddr_in *sin = (struct sockaddr_in *)&sa;
+
+		d->family = EXFILD_AF_INET;
+		__builtin_memcpy(d->daddr, &sin->sin_addr, 4);
+		d->dport = bpf_ntohs(sin->sin_port);
+	} else if (sa.sin6_family == EXFILD_AF_INET6) {
+		d->family = EXFILD_AF_INET6;
+		__builtin_memcpy(d->daddr, &sa.sin6_addr, 16);
+		d->dport = bpf_ntohs(sa.sin6_port);
+	} else {
+		return 0;
+	}
+	d->valid = 1;
+	return 1;
+}
+
+/* ---- tier 1: fentry/fexit ------------------------------------------------ */
+
+static __always_inline void fexit_tcp(struct sock *sk, int ret)
+{
+	struct flow_key key = { .proto = EXFILD_PROTO_TCP };
+
+	if (ret > 0 && key_from_sk(&key, sk))
+		account(&key, ret);
+}
+
+static __always_inline void fexit_udp(struct sock *sk, struct msghdr *msg, int ret)
+{
+	struct flow_key key = { .proto = EXFILD_PROTO_UDP };
+	struct send_dst d = {};
+
+	if (ret <= 0)
+		return;
+	if (dst_from_msg(&d, msg))
+		key_from_dst(&key, &d);
+	else if (!key_from_sk(&key, sk))
+		return;
+	account(&key, ret);
+}
+
+SEC("fexit/tcp_sendmsg")
+int BPF_PROG(fexit_tcp_sendmsg, struct sock *sk, struct msghdr *msg, size_t size, int ret)
+{
+	fexit_tcp(sk, ret);
+	return 0;
+}
+
+/* Kernels before 6.5 send sendfile() to TCP through here, not tcp_sendmsg. */
+SEC("fexit/tcp_sendpage")
+int BPF_PROG(fexit_tcp_sendpage, struct sock *sk, struct page *page, int offset,
+	     size_t size, int flags, int ret)
+{
+	fexit_tcp(sk, ret);
+	return 0;
+}
+
+SEC("fexit/udp_sendmsg")
+int BPF_PROG(fexit_udp_sendmsg, struct sock *sk, struct msghdr *msg, size_t len, int ret)
+{
+	/* An IPv6 socket reaches udp_sendmsg through udpv6_sendmsg (v4-mapped
+	 * peers); that outer call does the counting. */
+	if (sk->__sk_common.skc_family == EXFILD_AF_INET)
+		fexit_udp(sk, msg, ret);
+	return 0;
+}
+
+SEC("fexit/udpv6_sendmsg")
+int BPF_PROG(fexit_udpv6_sendmsg, struct sock *sk, struct msghdr *msg, size_t len, int ret)
+{
+	fexit_udp(sk, msg, ret);
+	return 0;
+}
+
+/* ---- tier 2: kprobe/kretprobe -------------------------------------------- */
+
+static __always_inline void kprobe_enter(struct sock *sk, struct msghdr *msg, __u8 proto)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct send_args a = {};
+
+	a.sk = (__u64)sk;
+	a.proto = proto;
+	if (proto == EXFILD_PROTO_UDP)
+		dst_from_msg(&a.dst, msg);
+	bpf_map_update_elem(&kprobe_args, &id, &a, BPF_ANY);
+}
+
+static __always_inline void kprobe_exit(int ret)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct flow_key key = {};
+	struct send_args *a;
+
+	a = bpf_map_lookup_elem(&kprobe_args, &id);
+	if (!a)
+		return;
+	key.proto = a->proto;
+	if (ret > 0) {
+		if (a->dst.valid) {
+			key_from_dst(&key, &a->dst);
+			account(&key, ret);
+		} else if (key_from_sk_probe(&key, (struct sock *)a->sk)) {
+			account(&key, ret);
+		}
+	}
+	bpf_map_delete_elem(&kprobe_args, &id);
+}
+
+SEC("kprobe/tcp_sendmsg")
+int BPF_KPROBE(kprobe_tcp_sendmsg, struct sock *sk, struct msghdr *msg)
+{
+	kprobe_enter(sk, msg, EXFILD_PROTO_TCP);
+	return 0;
+}
+
+SEC("kretprobe/tcp_sendmsg")
+int BPF_KRETPROBE(kretprobe_tcp_sendmsg, int ret)
+{
+	kprobe_exit(ret);
+	return 0;
+}
+
+SEC("kprobe/tcp_sendpage")
+int BPF_KPROBE(kprobe_tcp_sendpage, struct sock *sk)
+{
+	kprobe_enter(sk, NULL, EXFILD_PROTO_TCP);
+	return 0;
+}
+
+SEC("kretprobe/tcp_sendpage")
+int BPF_KRETPROBE(kretprobe_tcp_sendpage, int ret)
+{
+	kprobe_exit(ret);
+	return 0;
+}
+
+SEC("kprobe/udp_sendmsg")
+int BPF_KPROBE(kprobe_udp_sendmsg, struct sock *sk, struct msghdr *msg)
+{
+	/* See fexit_udp_sendmsg: IPv6 sockets are counted in udpv6_sendmsg,
+	 * and skipping here keeps the per-thread slot of the outer call. */
+	if (BPF_CORE_READ(sk, __sk_common.skc_family) == EXFILD_AF_INET)
+		kprobe_enter(sk, msg, EXFILD_PROTO_UDP);
+	return 0;
+}
+
+SEC("kretprobe/udp_sendmsg")
+int BPF_KRETPROBE(kretprobe_udp_sendmsg, int ret)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct send_args *a = bpf_map_lookup_elem(&kprobe_args, &id);
+
+	/* Only our own entry: the inner call of udpv6_sendmsg left none. */
+	if (a && a->proto == EXFILD_PROTO_UDP &&
+	    BPF_CORE_READ((struct sock *)a->sk, __sk_common.skc_family) == EXFILD_AF_INET)
+		kprobe_exit(ret);
+	return 0;
+}
+
+SEC("kprobe/udpv6_sendmsg")
+int BPF_KPROBE(kprobe_udpv6_sendmsg, struct sock *sk, struct msghdr *msg)
+{
+	kprobe_enter(sk, msg, EXFILD_PROTO_UDP);
+	return 0;
+}
+
+SEC("kretprobe/udpv6_sendmsg")
+int BPF_KRETPROBE(kretprobe_udpv6_sendmsg, int ret)
+{
+	kprobe_exit(ret);
+	return 0;
+}
+
+/* ---- tier 3: tracepoints -------------------------------------------------- */
+
+SEC("tp_btf/sock_send_length")
+int BPF_PROG(tp_sock_send_length, struct sock *sk, int ret, int flags)
+{
+	struct flow_key key = {};
+	struct send_dst *d = NULL;
+	__u16 proto;
+
+	if (!sk)
+		return 0;
+	proto = sk->sk_protocol;
+	if (proto != EXFILD_PROTO_TCP && proto != EXFILD_PROTO_UDP)
+		return 0;
+	key.proto = proto;
+	if (proto == EXFILD_PROTO_UDP) {
+		/* Always consume the slot, also on error, so a failed send
+		 * cannot leave a destination for the next one. */
+		d = bpf_task_storage_get(&send_dsts, bpf_get_current_task_btf(), 0, 0);
+		if (d && d->valid) {
+			d->valid = 0;
+			if (ret > 0) {
+				key_from_dst(&key, d);
+				account(&key, ret);
+			}
+			return 0;
+		}
+	}
+	if (ret > 0 && key_from_sk(&key, sk))
+		account(&key, ret);
+	return 0;
+}
+
+static __always_inline void stash_dst(const __u8 *addr, int len, __u32 port_be, __u8 family)
+{
+	struct send_dst *d;
+
+	d = bpf_task_storage_get(&send_dsts, bpf_get_current_task_btf(), 0,
+				 BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!d)
+		return;
+	__builtin_memcpy(d->daddr, addr, 16);
+	d->dport = bpf_ntohs((__u16)port_be);
+	d->family = family;
+	d->valid = 1;
+}
+
+SEC("cgroup/sendmsg4")
+int cg_sendmsg4(struct bpf_sock_addr *ctx)
+{
+	__u8 a[16] = {};
+
+	if (ctx->protocol == EXFILD_PROTO_UDP) {
+		*(__u32 *)a = ctx->user_ip4;
+		stash_dst(a, 4, ctx->user_port, EXFILD_AF_INET);
+	}
+	return 1;	/* never interfere with the send */
+}
+
+SEC("cgroup/sendmsg6")
+int cg_sendmsg6(struct bpf_sock_addr *ctx)
+{
+	__u32 a[4];
+
+	if (ctx->protocol == EXFILD_PROTO_UDP) {
+		a[0] = ctx->user_ip6[0];
+		a[1] = ctx->user_ip6[1];
+		a[2] = ctx->user_ip6[2];
+		a[3] = ctx->user_ip6[3];
+		stash_dst((const __u8 *)a, 16, ctx->user_port, EXFILD_AF_INET6);
+	}
+	return 1;
+}
+
+/* ---- process lifecycle (all tiers) --------------------------------------- */
+
+static __always_inline struct task_event *event_reserve(void)
+{
+	struct task_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+
+	if (!e) {
+		__u32 zero = 0;
+		struct loss *l = bpf_map_lookup_elem(&losses, &zero);
+
+		if (l)
+			l->events += 1;
+	}
+	return e;
+}
+
+static __always_inline void event_fill(struct task_event *e, struct task_struct *p, __u32 kind)
+{
+	__u64 ug = bpf_get_current_uid_gid();
+
+	e->kind = kind;
+	e->pid = p->tgid;
+	e->ppid = p->real_parent->tgid;
+	e->uid = (__u32)ug;
+	e->gid = ug >> 32;
+	e->pad = 0;
+	e->ts_ns = bpf_ktime_get_ns();
+	e->start_ns = p->group_leader->start_boottime;
+	e->cgroup_id = bpf_get_current_cgroup_id();
+	bpf_get_current_comm(e->comm, sizeof(e->comm));
+}
+
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(tp_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
+{
+	struct task_event *e = event_reserve();
+
+	if (!e)
+		return 0;
+	event_fill(e, p, PROC_EXEC);
+	bpf_probe_read_kernel_str(e->filename, sizeof(e->filename), bprm->filename);
+	bpf_ringbuf_submit(e, 0);
+	return 0;
+}
+
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(tp_exit, struct task_struct *p)
+{
+	struct task_event *e;
+
+	/* Only when the whole thread group is gone. */
+	if (p->signal->live.counter != 0)
+		return 0;
+	e = event_reserve();
+	if (!e)
+		return 0;
+	event_fill(e, p, PROC_EXIT);
+	e->filename[0] = 0;
+	bpf_ringbuf_submit(e, 0);
+	return 0;
+}

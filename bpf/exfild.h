@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * The contract between the kernel half (exfild.bpf.c) and the user half
+ * (user/). Both include this file; nothing else crosses the boundary.
+ * Keep every struct free of implicit padding so both compilers agree.
+ */
+#ifndef EXFILD_H
+#define EXFILD_H
+
+#ifndef __VMLINUX_H__
+#include <linux/types.h>	/* user side; the BPF side has vmlinux.h */
+#endif
+
+#define EXFILD_COMM_LEN 16
+#define EXFILD_PATH_LEN 256
+
+/* Address families and transports as the kernel spells them. */
+#define EXFILD_AF_INET 2
+#define EXFILD_AF_INET6 10
+#define EXFILD_PROTO_TCP 6
+#define EXFILD_PROTO_UDP 17
+
+/*
+ * One accounting entry: a process sending to one destination.
+ * daddr holds 4 bytes (IPv4, network order, rest zero) or 16 (IPv6).
+ * IPv4-mapped IPv6 destinations are folded to IPv4 in the kernel.
+ */
+struct flow_key {
+	__u32 tgid;
+	__u16 dport;		/* host byte order */
+	__u8 proto;		/* EXFILD_PROTO_* */
+	__u8 family;		/* EXFILD_AF_* */
+	__u8 daddr[16];
+};
+
+struct flow_val {
+	__u64 bytes;		/* sum of what sends really returned */
+	__u64 calls;		/* sends that returned > 0 */
+	__u64 first_ns;		/* CLOCK_MONOTONIC */
+	__u64 last_ns;
+	__u64 cgroup_id;
+	__u32 uid;
+	__u32 pad;
+};
+
+/*
+ * Per-CPU loss accounting: sends that could not be recorded because the
+ * accounting map was full. Userspace sums CPUs and reports deltas.
+ */
+struct loss {
+	__u64 bytes;
+	__u64 entries;		/* failed inserts (new keys that were refused) */
+	__u64 events;		/* exec/exit events the ring buffer refused */
+};
+
+enum task_event_kind {
+	PROC_EXEC = 1,
+	PROC_EXIT = 2,
+};
+
+/* Sent on the ring buffer from sched_process_exec / sched_process_exit. */
+struct task_event {
+	__u32 kind;		/* enum task_event_kind */
+	__u32 pid;		/* tgid */
+	__u32 ppid;
+	__u32 uid;
+	__u32 gid;
+	__u32 pad;
+	__u64 ts_ns;		/* CLOCK_MONOTONIC */
+	__u64 start_ns;		/* task start, boot-based clock (entity id) */
+	__u64 cgroup_id;
+	char comm[EXFILD_COMM_LEN];
+	char filename[EXFILD_PATH_LEN];	/* exec only: path given to execve */
+};
+
+/* Which attach tier the loaded programs belong to. */
+enum exfild_tier {
+	TIER_FENTRY = 0,
+	TIER_KPROBE = 1,
+	TIER_TRACEPOINT = 2,
+	TIER_COUNT = 3,
+};
+
+#endif /* EXFILD_H */

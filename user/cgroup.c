@@ -1,0 +1,60 @@
+#include <errno.h>
+#include <fcntl.h>
+#include <mntent.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cgroup.h"
+#include "log.h"
+
+/* Where exfild mounts cgroup2 itself on hosts that have none mounted. */
+#define OWN_MOUNT "/run/exfild/cgroup2"
+
+int cgroup2_find(const char *mounts_file, char *path, size_t len)
+{
+	FILE *f = setmntent(mounts_file, "r");
+	struct mntent *m;
+	int found = -1;
+
+	path[0] = 0;
+	if (!f)
+		return -1;
+	while ((m = getmntent(f))) {
+		if (!strcmp(m->mnt_type, "cgroup2")) {
+			snprintf(path, len, "%s", m->mnt_dir);
+			found = 0;
+			break;
+		}
+	}
+	endmntent(f);
+	return found;
+}
+
+int cgroup2_root_open(char *err, size_t errlen)
+{
+	char path[256];
+	int fd;
+
+	if (cgroup2_find("/proc/mounts", path, sizeof(path))) {
+		mkdir("/run/exfild", 0700);
+		if (mkdir(OWN_MOUNT, 0700) && errno != EEXIST) {
+			snprintf(err, errlen, "no cgroup v2 mounted and cannot create %s: %s",
+				 OWN_MOUNT, strerror(errno));
+			return -1;
+		}
+		if (mount("cgroup2", OWN_MOUNT, "cgroup2", 0, NULL)) {
+			snprintf(err, errlen, "no cgroup v2 mounted and mounting one on %s failed: %s",
+				 OWN_MOUNT, strerror(errno));
+			return -1;
+		}
+		log_info("mounted cgroup v2 on %s for cgroup/sendmsg4/6", OWN_MOUNT);
+		snprintf(path, sizeof(path), "%s", OWN_MOUNT);
+	}
+	fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		snprintf(err, errlen, "cannot open cgroup v2 root %s: %s", path, strerror(errno));
+	return fd;
+}

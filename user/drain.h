@@ -1,0 +1,42 @@
+/*
+ * Draining the accounting maps: point the programs at the other map, then
+ * read and empty the one they left. See bpf/exfild.bpf.c for why this
+ * neither loses nor double-counts a racing increment.
+ */
+#ifndef EXFILD_DRAIN_H
+#define EXFILD_DRAIN_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "exfild.h"
+
+struct flow {
+	struct flow_key key;
+	struct flow_val val;
+};
+
+struct drain {
+	int active_fd;		/* flows_active: array-of-maps, one slot */
+	int map_fd[2];		/* flows_a, flows_b */
+	int cur;		/* index of the map the programs write now */
+	int losses_fd;
+	int ncpus;
+	struct loss seen;	/* loss totals already reported */
+	struct flow *flows;
+	size_t cap;
+	struct flow_key *keys;	/* batch buffers */
+	struct flow_val *vals;
+};
+
+int drain_init(struct drain *d, int active_fd, int fd_a, int fd_b, int losses_fd,
+	       uint32_t max_flows);
+/*
+ * Swap maps and empty the old one into d->flows. Returns the number of
+ * flows, or -1 with errno set. *loss gets what was lost since last time.
+ */
+ssize_t drain_run(struct drain *d, struct loss *loss);
+void drain_free(struct drain *d);
+
+#endif
