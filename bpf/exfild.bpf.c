@@ -65,6 +65,7 @@ struct {
  * at the end of the same sock_sendmsg() call.
  */
 struct send_dst {
+	__u32 tgid;		/* tracepoint tier: saves a helper call later */
 	__u8 daddr[16];
 	__u16 dport;
 	__u8 family;
@@ -106,32 +107,32 @@ static __always_inline void count_loss(__s64 bytes)
 	}
 }
 
+/*
+ * Add one send to its entry. The hot path is a lookup and two atomic adds:
+ * clock reads and helper calls cost more than the hash lookup on some
+ * machines, so the time is read only when an entry is created.
+ */
 static __always_inline void account(struct flow_key *key, __s64 sent)
 {
 	struct flow_val *v, nv = {};
 	__u32 zero = 0;
 	void *map;
-	__u64 now;
 	long err;
 
-	key->tgid = bpf_get_current_pid_tgid() >> 32;
 	if (key->tgid == exfild_self_tgid)
 		return;
 	map = bpf_map_lookup_elem(&flows_active, &zero);
 	if (!map)
 		return;
-	now = bpf_ktime_get_ns();
 	v = bpf_map_lookup_elem(map, key);
 	if (v) {
 		__sync_fetch_and_add(&v->bytes, sent);
 		__sync_fetch_and_add(&v->calls, 1);
-		v->last_ns = now;
 		return;
 	}
 	nv.bytes = sent;
 	nv.calls = 1;
-	nv.first_ns = now;
-	nv.last_ns = now;
+	nv.first_ns = bpf_ktime_get_ns();
 	nv.cgroup_id = bpf_get_current_cgroup_id();
 	nv.uid = (__u32)bpf_get_current_uid_gid();
 	err = bpf_map_update_elem(map, key, &nv, BPF_NOEXIST);
@@ -146,6 +147,11 @@ static __always_inline void account(struct flow_key *key, __s64 sent)
 		}
 	}
 	count_loss(sent);
+}
+
+static __always_inline __u32 current_tgid(void)
+{
+	return bpf_get_current_pid_tgid() >> 32;
 }
 
 static __always_inline int is_v4mapped(const __u8 *a)
@@ -252,8 +258,10 @@ static __always_inline void fexit_tcp(struct sock *sk, int ret)
 {
 	struct flow_key key = { .proto = EXFILD_PROTO_TCP };
 
-	if (ret > 0 && key_from_sk(&key, sk))
+	if (ret > 0 && key_from_sk(&key, sk)) {
+		key.tgid = current_tgid();
 		account(&key, ret);
+	}
 }
 
 static __always_inline void fexit_udp(struct sock *sk, struct msghdr *msg, int ret)
@@ -267,6 +275,7 @@ static __always_inline void fexit_udp(struct sock *sk, struct msghdr *msg, int r
 		key_from_dst(&key, &d);
 	else if (!key_from_sk(&key, sk))
 		return;
+	key.tgid = current_tgid();
 	account(&key, ret);
 }
 
@@ -327,6 +336,7 @@ static __always_inline void kprobe_exit(int ret)
 	if (!a)
 		return;
 	key.proto = a->proto;
+	key.tgid = id >> 32;
 	if (ret > 0) {
 		if (a->dst.valid) {
 			key_from_dst(&key, &a->dst);
@@ -381,10 +391,15 @@ int BPF_KRETPROBE(kretprobe_udp_sendmsg, int ret)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	struct send_args *a = bpf_map_lookup_elem(&kprobe_args, &id);
+	struct sock *sk;
 
-	/* Only our own entry: the inner call of udpv6_sendmsg left none. */
-	if (a && a->proto == EXFILD_PROTO_UDP &&
-	    BPF_CORE_READ((struct sock *)a->sk, __sk_common.skc_family) == EXFILD_AF_INET)
+	/* Only our own entry: the inner call of udpv6_sendmsg left none.
+	 * (The pointer is read first: a CO-RE read through a->sk would ask
+	 * the kernel's BTF about struct send_args.) */
+	if (!a || a->proto != EXFILD_PROTO_UDP)
+		return 0;
+	sk = (struct sock *)a->sk;
+	if (BPF_CORE_READ(sk, __sk_common.skc_family) == EXFILD_AF_INET)
 		kprobe_exit(ret);
 	return 0;
 }
@@ -426,13 +441,16 @@ int BPF_PROG(tp_sock_send_length, struct sock *sk, int ret, int flags)
 			d->valid = 0;
 			if (ret > 0) {
 				key_from_dst(&key, d);
+				key.tgid = d->tgid;
 				account(&key, ret);
 			}
 			return 0;
 		}
 	}
-	if (ret > 0 && key_from_sk(&key, sk))
+	if (ret > 0 && key_from_sk(&key, sk)) {
+		key.tgid = current_tgid();
 		account(&key, ret);
+	}
 	return 0;
 }
 
@@ -444,6 +462,7 @@ static __always_inline void stash_dst(const __u8 *addr, int len, __u32 port_be, 
 				 BPF_LOCAL_STORAGE_GET_F_CREATE);
 	if (!d)
 		return;
+	d->tgid = current_tgid();
 	__builtin_memcpy(d->daddr, addr, 16);
 	d->dport = bpf_ntohs((__u16)port_be);
 	d->family = family;

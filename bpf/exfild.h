@@ -36,10 +36,9 @@ struct flow_key {
 struct flow_val {
 	__u64 bytes;		/* sum of what sends really returned */
 	__u64 calls;		/* sends that returned > 0 */
-	__u64 first_ns;		/* CLOCK_MONOTONIC */
-	__u64 last_ns;
+	__u64 first_ns;		/* CLOCK_MONOTONIC of the entry's first send */
 	__u64 cgroup_id;
-	__u32 uid;
+	__u32 uid;		/* of the first send */
 	__u32 pad;
 };
 

@@ -254,17 +254,12 @@ static void unload(struct loader *ld)
 	ld->skel = NULL;
 }
 
-static int try_tier(struct loader *ld, const struct loader_opts *o, int tier,
+static int load_tier(struct loader *ld, const struct loader_opts *o, int tier,
 		    char *err, size_t errlen)
 {
-	const char *why = tier_precheck(tier);
 	struct exfild_bpf *s;
 	int e;
 
-	if (why) {
-		snprintf(err, errlen, "%s", why);
-		return -1;
-	}
 	ld->sendpage = tier != TIER_TRACEPOINT && kernel_has("tcp_sendpage", BTF_KIND_FUNC);
 	if (tier == TIER_TRACEPOINT) {
 		ld->cgroup_fd = cgroup2_root_open(err, errlen);
@@ -299,6 +294,25 @@ static int try_tier(struct loader *ld, const struct loader_opts *o, int tier,
 	}
 	ld->tier = tier;
 	return 0;
+}
+
+/*
+ * Really try the tier; where the kernel plainly lacks what it needs, say
+ * that rather than the error the attempt ended with.
+ */
+static int try_tier(struct loader *ld, const struct loader_opts *o, int tier,
+		    char *err, size_t errlen)
+{
+	const char *why = tier_precheck(tier);
+	char tried[384] = "";
+
+	if (!load_tier(ld, o, tier, tried, sizeof(tried)))
+		return 0;
+	if (why)
+		snprintf(err, errlen, "%s (%s)", why, tried);
+	else
+		snprintf(err, errlen, "%s", tried);
+	return -1;
 }
 
 /* ---- pinning ------------------------------------------------------------- */
@@ -365,7 +379,7 @@ static void unpin_maps(struct loader *ld)
 
 int loader_start(struct loader *ld, const struct loader_opts *o, char *err, size_t errlen)
 {
-	char why[TIER_COUNT][384];
+	char why[TIER_COUNT][768];
 	int first = o->attach == TIER_AUTO ? 0 : o->attach;
 	int last = o->attach == TIER_AUTO ? TIER_COUNT - 1 : o->attach;
 	size_t off = 0;

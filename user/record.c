@@ -30,7 +30,9 @@ json_t *record_flow(const struct flow *f, const struct record_ctx *ctx)
 	json_t *r = base(ctx, "event", "exfild.flow");
 	char ip[INET6_ADDRSTRLEN];
 	int64_t start = (int64_t)v->first_ns + ctx->mono_to_wall;
-	int64_t end = (int64_t)v->last_ns + ctx->mono_to_wall;
+	/* The kernel keeps no per-send clock (too dear on the hot path):
+	 * the interval ends at the drain. */
+	int64_t end = ctx->now_ns;
 
 	json_set_path(r, "event.category", json_pack("[s]", "network"));
 	json_set_path(r, "event.type", json_pack("[s]", "connection"));

@@ -1,0 +1,97 @@
+#!/bin/bash
+# Command line, config file and error behaviour of build/exfild (host).
+# Usage: tests/cli.sh PATH-TO-EXFILD
+set -u
+X=${1:-build/exfild}
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+PIN=/sys/fs/bpf/exfild-cli-$$
+
+ok() { echo "ok cli/$1"; }
+nok() { echo "not ok cli/$1 # $2"; }
+
+# expect NAME STATUS PATTERN CMD...: exit status and a stderr line matching PATTERN
+expect() {
+	name=$1 want=$2 pat=$3
+	shift 3
+	"$@" > "$T/out" 2> "$T/err"
+	rc=$?
+	if [ "$rc" != "$want" ]; then
+		nok "$name" "exit $rc, wanted $want: $(head -c 300 "$T/err" | tr '\n' ' ')"
+	elif [ -n "$pat" ] && ! grep -qE -- "$pat" "$T/err" "$T/out"; then
+		nok "$name" "no line matching '$pat' in: $(head -c 300 "$T/err" | tr '\n' ' ')"
+	else
+		ok "$name"
+	fi
+}
+
+expect help 0 "--max-flows" "$X" run --help
+expect help-lists-every-option 0 "--include-reserved" "$X" run --help
+expect unknown-command 2 "unknown command 'frobnicate'" "$X" frobnicate
+expect unknown-option 2 "unknown option.*--bogus" "$X" run --bogus
+expect bad-interval 2 "--interval 0: expected a whole number from 1" "$X" run --interval 0
+expect bad-attach 2 "--attach sideways: expected auto, fentry" "$X" run --attach sideways
+expect bad-output 2 "unknown sink" "$X" run --output tcp:1.2.3.4
+
+printf 'interval = 5;\nbogus_key = 1;\n' > "$T/unknown.conf"
+expect config-unknown-key 2 "unknown.conf:2: unknown key 'bogus_key'" "$X" run --config "$T/unknown.conf"
+printf 'flows = true;\ninterval = "often";\n' > "$T/badval.conf"
+expect config-bad-value 2 "badval.conf:2: key 'interval': expected a number" "$X" run --config "$T/badval.conf"
+printf 'interval = 5\nflows = true;\n' > "$T/syntax.conf"
+expect config-syntax 2 "syntax.conf:2: syntax error" "$X" run --config "$T/syntax.conf"
+expect config-missing 2 "nope.conf: cannot read" "$X" run --config "$T/nope.conf"
+
+# The config file sets options; the command line overrides it.
+printf 'output = "file:%s/fromconf.json";\nflows = true;\ninclude_reserved = true;\nduration = 1;\ninterval = 1;\npin_path = "none";\n' "$T" > "$T/good.conf"
+expect config-applies 0 "running: .*output=file:$T/fromconf.json" "$X" run --config "$T/good.conf"
+expect cli-overrides-config 0 "running: .*output=file:$T/fromcli.json" \
+	"$X" run --config "$T/good.conf" --output "file:$T/fromcli.json"
+
+# Forced tiers that this kernel cannot do fail with their reason.
+expect fentry-refused 1 "attach: fentry: refused: .*(trampolines|not permitted)" "$X" run --attach fentry --pin-path none
+expect kprobe-refused 1 "attach: kprobe: refused: .*kprobes" "$X" run --attach kprobe --pin-path none
+expect auto-explains 0 "attach: fentry: refused.*" "$X" run --duration 1 --pin-path none
+expect auto-takes-tracepoint 0 "running: tier=tracepoint" "$X" run --duration 1 --pin-path none
+
+expect pin-not-bpffs 1 "pin path $T/pins is not on a bpf filesystem" "$X" run --duration 1 --pin-path "$T/pins"
+
+# Not root: one line that says what to do.
+if command -v setpriv >/dev/null; then
+	expect not-root 1 "run as root \\(sudo\\)" setpriv --reuid=65534 --regid=65534 --clear-groups "$X" run --duration 1
+	expect make-not-root 1 "^exfild: run this as root \\(sudo make" \
+		setpriv --reuid=65534 --regid=65534 --clear-groups make -s -C "$(pwd)" check-root
+fi
+
+# While it runs, the maps are pinned with BTF, so bpftool shows named fields.
+"$X" run --duration 4 --interval 1 --pin-path "$PIN" > /dev/null 2> "$T/pin.err" &
+pid=$!
+i=0
+while [ $i -lt 50 ] && ! grep -q "running:" "$T/pin.err"; do sleep 0.2; i=$((i + 1)); done
+head -c 10 /dev/zero > /dev/udp/127.0.0.1/9
+if bpftool map dump pinned "$PIN/flows_a" > "$T/dump" 2>&1 &&
+   bpftool map dump pinned "$PIN/flows_b" >> "$T/dump" 2>&1 && bpftool map dump pinned "$PIN/losses" >> "$T/dump" 2>&1 &&
+   grep -q '"entries"' "$T/dump"; then
+	ok bpftool-dump-pinned
+else
+	nok bpftool-dump-pinned "$(head -c 300 "$T/dump")"
+fi
+wait $pid
+rc=$?
+if [ $rc = 0 ] && [ ! -e "$PIN" ]; then ok clean-exit-unpins; else nok clean-exit-unpins "exit $rc, $PIN left: $(ls "$PIN" 2>&1)"; fi
+
+# SIGTERM: final drain, exit 0.
+"$X" run --interval 60 --flows --include-reserved --pin-path none --output "file:$T/term.json" 2> "$T/term.err" &
+pid=$!
+i=0
+while [ $i -lt 50 ] && ! grep -q "running:" "$T/term.err"; do sleep 0.2; i=$((i + 1)); done
+# bash's /dev/udp: a connected UDP socket, one 777-byte write.
+head -c 777 /dev/zero > /dev/udp/127.0.0.1/9
+kill -TERM $pid
+wait $pid
+rc=$?
+if [ $rc = 0 ] && grep -q '"port":9}' "$T/term.json" && grep -q '"bytes":777' "$T/term.json"; then
+	ok sigterm-final-drain
+else
+	nok sigterm-final-drain "exit $rc; records: $(head -c 300 "$T/term.json")"
+fi
+exit 0

@@ -1,0 +1,62 @@
+#!/bin/sh
+# Runs every test suite and ends with the summary line CI reads:
+#   N passed, N failed
+# Each suite prints "ok NAME" / "not ok NAME # why" lines (cmocka in TAP
+# mode does too); a suite that dies without saying why counts as a failure.
+set -u
+cd "$(dirname "$0")/.."
+
+B=build
+LOG=$B/test-logs
+mkdir -p "$LOG"
+pass=0
+fail=0
+failed_names=""
+
+# run_suite NAME CMD...: run, echo its result lines, count them.
+run_suite() {
+	name=$1
+	shift
+	out="$LOG/$name.out"
+	echo "== $name"
+	"$@" > "$out" 2> "$LOG/$name.err"
+	rc=$?
+	p=$(grep -c '^ok ' "$out")
+	f=$(grep -c '^not ok ' "$out")
+	grep -E '^(ok|not ok) ' "$out" | sed 's/^/   /'
+	if [ "$rc" != 0 ] && [ "$f" = 0 ]; then
+		echo "   not ok $name # exited with status $rc; see $LOG/$name.err"
+		tail -n 5 "$LOG/$name.err" | sed 's/^/      /'
+		f=1
+	elif [ "$f" != 0 ]; then
+		tail -n 15 "$LOG/$name.err" | sed 's/^/      /'
+	fi
+	pass=$((pass + p))
+	fail=$((fail + f))
+	[ "$f" = 0 ] || failed_names="$failed_names $name"
+}
+
+export CMOCKA_MESSAGE_OUTPUT=TAP
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+
+for t in $B/tests/test_*; do
+	[ -x "$t" ] || continue
+	run_suite "unit-$(basename "$t" | sed 's/^test_//')" "$t"
+done
+
+if [ "${1:-}" != --unit-only ]; then
+	run_suite cli tests/cli.sh "$B/asan/exfild"
+	run_suite host-auto "$B/tests/itest" --exfild "$B/asan/exfild" \
+		--traffic "$B/tests/traffic" --attach auto --name host-6.18/auto \
+		--expect-tier tracepoint
+	if [ -z "${EXFILD_SKIP_QEMU:-}" ]; then
+		run_suite qemu-6.1 tests/qemu/matrix.sh
+	else
+		echo "== qemu-6.1 skipped (EXFILD_SKIP_QEMU); make test runs it"
+	fi
+fi
+
+[ -z "$failed_names" ] || echo "failed suites:$failed_names (logs in $LOG/)"
+echo "$pass passed, $fail failed"
+[ "$fail" = 0 ]
