@@ -39,6 +39,9 @@ check-root:
 $(BPF_OBJ): $(BPF_SRC) bpf/exfild.h vmlinux.h | $(BUILD)
 	$(CLANG) -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -I. -Ibpf -Wall -Werror -c $< -o $@
 
+$(BUILD)/calib.bpf.o: bpf/calib.bpf.c vmlinux.h | $(BUILD)
+	$(CLANG) -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -I. -Ibpf -Wall -Werror -c $< -o $@
+
 $(SKEL): $(BPF_OBJ)
 	$(BPFTOOL) gen skeleton $< name exfild_bpf > $@
 
@@ -80,6 +83,12 @@ $(BUILD)/tests/traffic: tests/traffic.c | $(BUILD)
 $(BUILD)/tests/itest: tests/itest.c | $(BUILD)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -static $< -ljansson -o $@
 
+$(BUILD)/tests/bench_send: tests/bench_send.c | $(BUILD)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) $< -lbpf -lelf -lz -lpthread -o $@
+
+$(BUILD)/tests/bench_geo: tests/bench_geo.c user/geo.c user/log.c user/geo.h | $(BUILD)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) tests/bench_geo.c user/geo.c user/log.c -lmaxminddb -ljansson -o $@
+
 test: deps all $(BUILD)/asan/exfild $(UNIT_BIN) $(TEST_PROG) $(BUILD)/static/exfild
 	@tests/run-all.sh
 
@@ -92,7 +101,7 @@ test-unit: $(UNIT_BIN)
 run: deps all
 	@tools/run.sh
 
-bench: deps all $(BUILD)/tests/traffic
+bench: deps all $(BUILD)/calib.bpf.o $(BUILD)/tests/bench_send $(BUILD)/tests/bench_geo
 	@tools/bench.sh
 
 clean:

@@ -1,0 +1,15 @@
+#!/bin/sh
+# `make bench`: the send path (in-kernel cost, throughput A/B) and geo
+# lookups. Prints markdown tables for the README, with the machine they
+# came from. Not part of `make test`: numbers are measured, not asserted.
+set -eu
+cd "$(dirname "$0")/.."
+echo "# exfild benchmarks"
+echo
+echo "Machine: $(uname -srm), $(nproc) CPUs ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')), clocksource $(cat /sys/devices/system/clocksource/clocksource0/current_clocksource 2>/dev/null || echo '?'), $(date -u +%Y-%m-%d)"
+echo
+build/tests/bench_send --exfild build/exfild --calib build/calib.bpf.o --rounds "${ROUNDS:-5}" --secs "${SECS:-1}"
+echo
+echo "## Geo lookups"
+echo
+build/tests/bench_geo
