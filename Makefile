@@ -29,11 +29,19 @@ TEST_PROG := $(BUILD)/tests/traffic $(BUILD)/tests/itest
 all: $(BUILD)/exfild
 
 # ---- dependencies -------------------------------------------------------
-deps: check-root
+# Installing packages and loading eBPF need root: say so in one line.
+ROOT_GOALS := deps run test test-host bench check-root
+ifneq ($(filter $(ROOT_GOALS),$(MAKECMDGOALS)),)
+ifneq ($(shell id -u),0)
+$(error exfild: run this as root: sudo make $(MAKECMDGOALS))
+endif
+endif
+
+deps:
 	@tools/deps.sh
 
 check-root:
-	@if [ "$$(id -u)" != 0 ]; then echo "exfild: run this as root (sudo make $(MAKECMDGOALS))" >&2; exit 1; fi
+	@true
 
 # ---- kernel side ----------------------------------------------------------
 $(BPF_OBJ): $(BPF_SRC) bpf/exfild.h vmlinux.h | $(BUILD)
@@ -78,9 +86,11 @@ $(BUILD)/tests/test_%: tests/unit/test_%.c $(ASAN_OBJ)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(SAN) $(WARN) $< $(ASAN_OBJ) $(LIBS) -lcmocka -o $@
 
 $(BUILD)/tests/traffic: tests/traffic.c | $(BUILD)
+	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -static $< -lpthread -o $@
 
 $(BUILD)/tests/itest: tests/itest.c | $(BUILD)
+	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -static $< -ljansson -o $@
 
 $(BUILD)/tests/bench_send: tests/bench_send.c | $(BUILD)

@@ -14,7 +14,8 @@ nok() { echo "not ok cli/$1 # $2"; }
 expect() {
 	name=$1 want=$2 pat=$3
 	shift 3
-	"$@" > "$T/out" 2> "$T/err"
+	# A bound on every run: a test that hangs is a failure, not a stuck CI.
+	timeout 60 "$@" > "$T/out" 2> "$T/err"
 	rc=$?
 	if [ "$rc" != "$want" ]; then
 		nok "$name" "exit $rc, wanted $want: $(head -c 300 "$T/err" | tr '\n' ' ')"
@@ -37,7 +38,7 @@ printf 'interval = 5;\nbogus_key = 1;\n' > "$T/unknown.conf"
 expect config-unknown-key 2 "unknown.conf:2: unknown key 'bogus_key'" "$X" run --config "$T/unknown.conf"
 printf 'flows = true;\ninterval = "often";\n' > "$T/badval.conf"
 expect config-bad-value 2 "badval.conf:2: key 'interval': expected a number" "$X" run --config "$T/badval.conf"
-printf 'interval = 5\nflows = true;\n' > "$T/syntax.conf"
+printf 'interval = 5;\nflows = ;\n' > "$T/syntax.conf"
 expect config-syntax 2 "syntax.conf:2: syntax error" "$X" run --config "$T/syntax.conf"
 expect config-missing 2 "nope.conf: cannot read" "$X" run --config "$T/nope.conf"
 
@@ -58,7 +59,7 @@ expect pin-not-bpffs 1 "pin path $T/pins is not on a bpf filesystem" "$X" run --
 # Not root: one line that says what to do.
 if command -v setpriv >/dev/null; then
 	expect not-root 1 "run as root \\(sudo\\)" setpriv --reuid=65534 --regid=65534 --clear-groups "$X" run --duration 1
-	expect make-not-root 1 "^exfild: run this as root \\(sudo make" \
+	expect make-not-root 2 "\\*\\*\\* exfild: run this as root: sudo make check-root" \
 		setpriv --reuid=65534 --regid=65534 --clear-groups make -s -C "$(pwd)" check-root
 fi
 

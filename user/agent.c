@@ -52,6 +52,7 @@ struct agent {
 	struct proc_table *procs;
 	struct exehash *hashes;
 	char host[256];
+	uint64_t dropped_seen;	/* sink drops already reported */
 };
 
 static int on_event(void *ctx, void *data, size_t len)
@@ -86,6 +87,7 @@ static int drain_once(struct agent *a)
 {
 	struct record_ctx ctx = { .host_name = a->host, .tier = tier_name(a->ld.tier) };
 	struct loss loss;
+	uint64_t dropped;
 	int64_t swap_mono;
 	ssize_t n;
 
@@ -110,13 +112,16 @@ static int drain_once(struct agent *a)
 		if (a->o->flows)
 			emit_flow(a, f, &ctx);
 	}
-	if (loss.bytes || loss.entries || loss.events) {
-		json_t *r = record_loss(&loss, sink_dropped(a->sink), &ctx);
+	dropped = sink_dropped(a->sink) - a->dropped_seen;
+	a->dropped_seen += dropped;
+	if (loss.bytes || loss.entries || loss.events || dropped) {
+		json_t *r = record_loss(&loss, dropped, &ctx);
 
-		log_warn("lost %llu bytes in %llu sends and %llu process events this interval "
-			 "(accounting map full: raise --max-flows)",
+		log_warn("lost %llu bytes in %llu sends, %llu process events and %llu records "
+			 "this interval (accounting map full: raise --max-flows; ring buffer or "
+			 "output queue full)",
 			 (unsigned long long)loss.bytes, (unsigned long long)loss.entries,
-			 (unsigned long long)loss.events);
+			 (unsigned long long)loss.events, (unsigned long long)dropped);
 		sink_write(a->sink, r);
 		json_decref(r);
 	}

@@ -24,8 +24,9 @@ int cgroup2_find(const char *mounts_file, char *path, size_t len)
 		return -1;
 	while ((m = getmntent(f))) {
 		if (!strcmp(m->mnt_type, "cgroup2")) {
-			snprintf(path, len, "%s", m->mnt_dir);
-			found = 0;
+			int n = snprintf(path, len, "%s", m->mnt_dir);
+
+			found = n >= 0 && (size_t)n < len ? 0 : -1;
 			break;
 		}
 	}

@@ -66,7 +66,11 @@ static ssize_t empty_map(struct drain *d, int fd)
 				break;	/* the whole map was read */
 			if (errno == EINVAL || errno == ENOTSUP || errno == EOPNOTSUPP)
 				goto one_by_one;
-			return -1;
+			/* What was read is already deleted: hand it on, keep the
+			 * rest in the map for the next drain of this map. */
+			log_err("draining the accounting map: %s; %zu flows read, "
+				"the rest is kept for the next drain", strerror(errno), n);
+			break;
 		}
 	}
 	return (ssize_t)n;

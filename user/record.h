@@ -22,6 +22,7 @@ struct record_ctx {
 /* Destination as text, v4 or v6; buf at least 46 bytes. */
 void record_ip(const struct flow_key *k, char *buf, size_t len);
 json_t *record_flow(const struct flow *f, const struct record_ctx *ctx);
+/* sink_dropped: records the output queue dropped this interval. */
 json_t *record_loss(const struct loss *delta, uint64_t sink_dropped, const struct record_ctx *ctx);
 
 #endif

@@ -109,6 +109,8 @@ int sink_flush(struct sink *s)
 {
 	size_t off = 0;
 
+	if (s->len == 0)
+		return 0;
 	while (off < s->len) {
 		ssize_t w = write(s->fd, s->buf + off, s->len - off);
 

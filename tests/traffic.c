@@ -1,0 +1,938 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * traffic: generate known network traffic and report exactly what was sent.
+ *
+ * It starts its own receivers first (so every send succeeds), then sends one
+ * traffic pattern and prints, per (sending pid, destination), the totals
+ * summed from the return values of its own syscalls:
+ *
+ *   sent pid=P transport=tcp|udp dst=IP port=N bytes=N calls=N comm=NAME [acked=N]
+ *
+ * The integration test compares these lines with what exfild recorded.
+ * Statically linked: it also runs in a busybox-only initramfs.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/tcp.h>		/* struct tcp_info with tcpi_bytes_acked */
+#include <netinet/in.h>
+#include <pthread.h>
+#include <sched.h>
+#include <semaphore.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/sendfile.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define RUN_TIMEOUT_S	60	/* the whole run; SIGALRM ends it */
+#define ACK_WAIT_MS	5000	/* max wait for the peer to ack everything */
+#define MAX_CHUNK	(4 << 20)
+#define MAX_BYTES	(1LL << 32)
+#define MAX_THREADS	64
+#define MAX_DESTS	(254 * 254)
+#define UDP_MAX		65000	/* below the IPv4 and IPv6 datagram limits */
+#define MMSG_BATCH	64
+#define CHILD_MODE	"__child-tcp"	/* internal: the exec'd half of short-exec */
+
+struct opts {
+	const char *kase;
+	const char *dst;
+	int port;		/* 0: ephemeral */
+	long long bytes;	/* per destination (and per thread) */
+	int count;		/* calls per destination; 0: per-case default */
+	int threads;
+	int dests;
+	const char *netns;	/* receivers live in this net namespace */
+	int report_fd;		/* CHILD_MODE: where to write the totals */
+};
+
+struct addr {
+	struct sockaddr_storage ss;
+	socklen_t len;
+};
+
+struct tot {
+	long long bytes;
+	long long calls;
+	long long acked;	/* TCP only, -1 otherwise */
+};
+
+static struct opts o = { .threads = 4, .dests = 1100, .report_fd = -1 };
+static char *buf;		/* payload, MAX(chunk) bytes */
+
+static void die(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "traffic: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	exit(1);
+}
+
+static void on_alarm(int sig)
+{
+	static const char msg[] = "traffic: timeout, giving up\n";
+
+	(void)!write(STDERR_FILENO, msg, sizeof(msg) - 1);
+	_exit(2);
+}
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+}
+
+/* ---- addresses ----------------------------------------------------------- */
+
+static int parse_addr(const char *s, int port, struct addr *a)
+{
+	struct sockaddr_in *s4 = (struct sockaddr_in *)&a->ss;
+	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&a->ss;
+
+	memset(a, 0, sizeof(*a));
+	if (inet_pton(AF_INET, s, &s4->sin_addr) == 1) {
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons(port);
+		a->len = sizeof(*s4);
+		return 0;
+	}
+	if (inet_pton(AF_INET6, s, &s6->sin6_addr) == 1) {
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons(port);
+		a->len = sizeof(*s6);
+		return 0;
+	}
+	return -1;
+}
+
+static int addr_family(const struct addr *a)
+{
+	return a->ss.ss_family;
+}
+
+static void set_port(struct addr *a, int port)
+{
+	if (addr_family(a) == AF_INET)
+		((struct sockaddr_in *)&a->ss)->sin_port = htons(port);
+	else
+		((struct sockaddr_in6 *)&a->ss)->sin6_port = htons(port);
+}
+
+static int get_port(const struct addr *a)
+{
+	if (addr_family(a) == AF_INET)
+		return ntohs(((const struct sockaddr_in *)&a->ss)->sin_port);
+	return ntohs(((const struct sockaddr_in6 *)&a->ss)->sin6_port);
+}
+
+/* IPv4 in an IPv6 socket address: ::ffff:a.b.c.d */
+static struct addr v4mapped(const struct addr *a4)
+{
+	const struct sockaddr_in *s4 = (const struct sockaddr_in *)&a4->ss;
+	struct addr m;
+	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&m.ss;
+
+	memset(&m, 0, sizeof(m));
+	s6->sin6_family = AF_INET6;
+	s6->sin6_port = s4->sin_port;
+	s6->sin6_addr.s6_addr[10] = 0xff;
+	s6->sin6_addr.s6_addr[11] = 0xff;
+	memcpy(&s6->sin6_addr.s6_addr[12], &s4->sin_addr, 4);
+	m.len = sizeof(*s6);
+	return m;
+}
+
+/* As exfild prints it: v4-mapped IPv6 folded to plain IPv4. */
+static void addr_str(const struct addr *a, char *out, size_t n)
+{
+	const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)&a->ss;
+
+	if (addr_family(a) == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)&a->ss)->sin_addr, out, n);
+	else if (IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr))
+		inet_ntop(AF_INET, &s6->sin6_addr.s6_addr[12], out, n);
+	else
+		inet_ntop(AF_INET6, &s6->sin6_addr, out, n);
+}
+
+static void print_line(pid_t pid, int proto, const struct addr *a,
+		       const struct tot *t, const char *comm)
+{
+	char ip[INET6_ADDRSTRLEN];
+
+	addr_str(a, ip, sizeof(ip));
+	printf("sent pid=%d transport=%s dst=%s port=%d bytes=%lld calls=%lld comm=%s",
+	       (int)pid, proto == SOCK_STREAM ? "tcp" : "udp", ip, get_port(a),
+	       t->bytes, t->calls, comm);
+	if (t->acked >= 0)
+		printf(" acked=%lld", t->acked);
+	putchar('\n');
+}
+
+static void my_comm(char out[16])
+{
+	memset(out, 0, 16);
+	if (prctl(PR_GET_NAME, out) != 0)
+		snprintf(out, 16, "?");
+}
+
+/* ---- receivers ------------------------------------------------------------- */
+
+struct rx {
+	int type;		/* SOCK_STREAM or SOCK_DGRAM */
+	struct addr bind;	/* port 0: ephemeral; filled in when ready */
+	sem_t ready;
+	const char *err;	/* set when setup failed */
+	int err_no;
+};
+
+static void *rx_reader(void *arg)
+{
+	int fd = (int)(long)arg;
+	char b[65536];
+
+	/* Read until EOF; the sender's close ends it. */
+	for (;;) {
+		ssize_t r = read(fd, b, sizeof(b));
+
+		if (r == 0 || (r < 0 && errno != EINTR))
+			break;
+	}
+	close(fd);
+	return NULL;
+}
+
+static void rx_fail(struct rx *r, const char *what)
+{
+	r->err = what;
+	r->err_no = errno;
+	sem_post(&r->ready);
+}
+
+static void *rx_main(void *arg)
+{
+	struct rx *r = arg;
+	char b[65536];
+	int one = 1, fd;
+
+	/* A net namespace is per thread: only the receivers move into it. */
+	if (o.netns) {
+		int nfd = open(o.netns, O_RDONLY | O_CLOEXEC);
+
+		if (nfd < 0 || setns(nfd, CLONE_NEWNET) != 0) {
+			rx_fail(r, "setns");
+			return NULL;
+		}
+		close(nfd);
+	}
+	fd = socket(addr_family(&r->bind), r->type | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		rx_fail(r, "socket");
+		return NULL;
+	}
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (r->type == SOCK_DGRAM) {
+		int sz = 4 << 20;
+
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
+	}
+	if (bind(fd, (struct sockaddr *)&r->bind.ss, r->bind.len) != 0) {
+		rx_fail(r, "bind");
+		return NULL;
+	}
+	if (r->type == SOCK_STREAM && listen(fd, 128) != 0) {
+		rx_fail(r, "listen");
+		return NULL;
+	}
+	r->bind.len = sizeof(r->bind.ss);
+	getsockname(fd, (struct sockaddr *)&r->bind.ss, &r->bind.len);
+	sem_post(&r->ready);
+
+	for (;;) {
+		if (r->type == SOCK_DGRAM) {
+			(void)!recv(fd, b, sizeof(b), 0);
+			continue;
+		}
+		int c = accept4(fd, NULL, NULL, SOCK_CLOEXEC);
+		pthread_t t;
+
+		if (c < 0)
+			continue;
+		if (pthread_create(&t, NULL, rx_reader, (void *)(long)c) != 0)
+			close(c);
+		else
+			pthread_detach(t);
+	}
+	return NULL;
+}
+
+/* Start a receiver on addr (any port given is kept); return its port. */
+static int start_rx(int type, const struct addr *at)
+{
+	struct rx *r = calloc(1, sizeof(*r));
+	pthread_t t;
+
+	if (!r)
+		die("out of memory");
+	r->type = type;
+	r->bind = *at;
+	sem_init(&r->ready, 0, 0);
+	if (pthread_create(&t, NULL, rx_main, r) != 0)
+		die("pthread_create: %s", strerror(errno));
+	pthread_detach(t);
+	while (sem_wait(&r->ready) != 0)
+		;
+	if (r->err)
+		die("receiver %s: %s", r->err, strerror(r->err_no));
+	return get_port(&r->bind);
+}
+
+/* The wildcard address of a family, with a port. */
+static struct addr any_addr(int family, int port)
+{
+	struct addr a;
+
+	parse_addr(family == AF_INET ? "0.0.0.0" : "::", port, &a);
+	return a;
+}
+
+/* ---- senders --------------------------------------------------------------- */
+
+enum how { H_SEND, H_WRITE, H_WRITEV, H_SENDTO };
+
+static int sock_to(int type, const struct addr *dst, int do_connect)
+{
+	struct timeval tv = { .tv_sec = 10 };
+	int fd = socket(addr_family(dst), type | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		die("socket: %s", strerror(errno));
+	/* Bounded: a send never blocks longer than this. */
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	if (do_connect && connect(fd, (const struct sockaddr *)&dst->ss, dst->len) != 0)
+		die("connect: %s", strerror(errno));
+	return fd;
+}
+
+static long long chunk_of(long long bytes, int count)
+{
+	long long c = (bytes + count - 1) / count;
+
+	if (c > MAX_CHUNK)
+		die("chunk of %lld bytes is too big; raise --count", c);
+	return c;
+}
+
+/* Send `bytes` in chunks; totals come from what each call returned. */
+static void send_loop(int fd, enum how how, const struct addr *dst,
+		      long long bytes, long long chunk, struct tot *t)
+{
+	long long left = bytes;
+
+	while (left > 0) {
+		size_t n = left < chunk ? (size_t)left : (size_t)chunk;
+		ssize_t r;
+
+		switch (how) {
+		case H_WRITE:
+			r = write(fd, buf, n);
+			break;
+		case H_WRITEV: {
+			/* Three pieces, so the kernel sees a real iovec. */
+			struct iovec iov[3] = {
+				{ buf, n / 3 }, { buf + n / 3, n / 3 },
+				{ buf + 2 * (n / 3), n - 2 * (n / 3) },
+			};
+			r = writev(fd, iov, 3);
+			break;
+		}
+		case H_SENDTO:
+			r = sendto(fd, buf, n, 0, (const struct sockaddr *)&dst->ss, dst->len);
+			break;
+		default:
+			r = send(fd, buf, n, 0);
+		}
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			die("send: %s", strerror(errno));
+		}
+		if (r == 0)
+			die("send returned 0");
+		t->bytes += r;
+		t->calls++;
+		left -= r;
+	}
+}
+
+/*
+ * Wait (bounded) until the peer acked all `sent` bytes; return the acked
+ * count. tcpi_bytes_acked also counts the SYN's sequence number, so one is
+ * subtracted: what is left is payload only. Measured before close, so the
+ * FIN is not in it.
+ */
+static long long tcp_acked(int fd, long long sent)
+{
+	long long deadline = now_ms() + ACK_WAIT_MS, acked = -1;
+
+	for (;;) {
+		struct tcp_info ti;
+		socklen_t len = sizeof(ti);
+
+		memset(&ti, 0, sizeof(ti));
+		if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) != 0)
+			die("TCP_INFO: %s", strerror(errno));
+		if (len < offsetof(struct tcp_info, tcpi_bytes_acked) + sizeof(ti.tcpi_bytes_acked))
+			die("kernel has no tcpi_bytes_acked");
+		acked = ti.tcpi_bytes_acked > 0 ? (long long)ti.tcpi_bytes_acked - 1 : 0;
+		if (acked >= sent || now_ms() > deadline)
+			return acked;
+		usleep(1000);
+	}
+}
+
+/* One TCP connection: connect, send, wait for acks, close. */
+static void tcp_one(const struct addr *dst, enum how how, struct tot *t)
+{
+	int fd = sock_to(SOCK_STREAM, dst, 1);
+	struct tot mine = { 0 };
+
+	send_loop(fd, how, dst, o.bytes, chunk_of(o.bytes, o.count), &mine);
+	mine.acked = tcp_acked(fd, mine.bytes);
+	close(fd);
+	t->bytes += mine.bytes;
+	t->calls += mine.calls;
+	t->acked = (t->acked < 0 ? 0 : t->acked) + mine.acked;
+}
+
+/* A temp file holding `bytes` bytes, already unlinked. */
+static int temp_file(long long bytes)
+{
+	const char *base = getenv("TMPDIR");
+	char dir[512], path[600];
+	int fd = -1;
+
+	snprintf(dir, sizeof(dir), "%s/exf-traffic.XXXXXX", base && *base ? base : "/tmp");
+	if (mkdtemp(dir)) {
+		snprintf(path, sizeof(path), "%s/payload", dir);
+		fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		unlink(path);
+		rmdir(dir);
+	}
+	if (fd < 0)	/* no writable temp dir (e.g. a bare initramfs) */
+		fd = memfd_create("exf-traffic", MFD_CLOEXEC);
+	if (fd < 0)
+		die("temp file: %s", strerror(errno));
+	for (long long left = bytes; left > 0;) {
+		size_t n = left < 65536 ? (size_t)left : 65536;
+		ssize_t r = write(fd, buf, n);
+
+		if (r <= 0)
+			die("temp file write: %s", strerror(errno));
+		left -= r;
+	}
+	return fd;
+}
+
+static void tcp_sendfile(const struct addr *dst, struct tot *t)
+{
+	int file = temp_file(o.bytes), fd = sock_to(SOCK_STREAM, dst, 1);
+	long long chunk = chunk_of(o.bytes, o.count);
+	off_t off = 0;
+
+	while (off < o.bytes) {
+		long long left = o.bytes - off;
+		ssize_t r = sendfile(fd, file, &off, left < chunk ? left : chunk);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			die("sendfile: %s", r < 0 ? strerror(errno) : "returned 0");
+		t->bytes += r;
+		t->calls++;
+	}
+	t->acked = tcp_acked(fd, t->bytes);
+	close(fd);
+	close(file);
+}
+
+/* file -> pipe -> socket; only the pipe -> socket splices are counted. */
+static void tcp_splice(const struct addr *dst, struct tot *t)
+{
+	int file = temp_file(o.bytes), fd = sock_to(SOCK_STREAM, dst, 1), p[2];
+	long long chunk = chunk_of(o.bytes, o.count);
+	loff_t off = 0;
+
+	if (pipe2(p, O_CLOEXEC) != 0)
+		die("pipe: %s", strerror(errno));
+	while (off < o.bytes) {
+		long long left = o.bytes - off;
+		ssize_t in = splice(file, &off, p[1], NULL, left < chunk ? left : chunk, 0);
+
+		if (in < 0 && errno == EINTR)
+			continue;
+		if (in <= 0)
+			die("splice from file: %s", in < 0 ? strerror(errno) : "returned 0");
+		while (in > 0) {
+			ssize_t r = splice(p[0], NULL, fd, NULL, in, 0);
+
+			if (r < 0 && errno == EINTR)
+				continue;
+			if (r <= 0)
+				die("splice to socket: %s", r < 0 ? strerror(errno) : "returned 0");
+			t->bytes += r;
+			t->calls++;
+			in -= r;
+		}
+	}
+	t->acked = tcp_acked(fd, t->bytes);
+	close(fd);
+	close(p[0]);
+	close(p[1]);
+	close(file);
+}
+
+/* ---- cases ------------------------------------------------------------------- */
+
+static struct addr dst_addr;	/* --dst with the receiver's port */
+static char comm[16];
+
+/* Receiver for the main destination; fills in dst_addr's port. */
+static void rx_for_dst(int type)
+{
+	set_port(&dst_addr, start_rx(type, &dst_addr));
+}
+
+static void case_tcp(enum how how)
+{
+	struct tot t = { 0, 0, -1 };
+
+	rx_for_dst(SOCK_STREAM);
+	tcp_one(&dst_addr, how, &t);
+	print_line(getpid(), SOCK_STREAM, &dst_addr, &t, comm);
+}
+
+static void case_udp(int connected)
+{
+	struct tot t = { 0, 0, -1 };
+	int fd;
+
+	rx_for_dst(SOCK_DGRAM);
+	fd = sock_to(SOCK_DGRAM, &dst_addr, connected);
+	send_loop(fd, connected ? H_SEND : H_SENDTO, &dst_addr, o.bytes,
+		  chunk_of(o.bytes, o.count), &t);
+	close(fd);
+	print_line(getpid(), SOCK_DGRAM, &dst_addr, &t, comm);
+}
+
+static void case_v4mapped(void)
+{
+	struct addr m;
+	struct tot u = { 0, 0, -1 }, t = { 0, 0, -1 };
+	int fd;
+
+	if (addr_family(&dst_addr) != AF_INET)
+		die("v4mapped needs an IPv4 --dst");
+	if (chunk_of(o.bytes, o.count) > UDP_MAX)
+		die("datagrams would be too big; raise --count");
+	/* UDP: an AF_INET6 socket sending to ::ffff:a.b.c.d */
+	rx_for_dst(SOCK_DGRAM);
+	m = v4mapped(&dst_addr);
+	fd = sock_to(SOCK_DGRAM, &m, 0);
+	send_loop(fd, H_SENDTO, &m, o.bytes, chunk_of(o.bytes, o.count), &u);
+	close(fd);
+	print_line(getpid(), SOCK_DGRAM, &m, &u, comm);
+
+	/* TCP: an AF_INET6 connection to the same mapped address. */
+	set_port(&dst_addr, o.port);	/* TCP and UDP may share a port number */
+	rx_for_dst(SOCK_STREAM);
+	m = v4mapped(&dst_addr);
+	tcp_one(&m, H_SEND, &t);
+	print_line(getpid(), SOCK_STREAM, &m, &t, comm);
+}
+
+/* Unconnected UDP, messages alternating between two receivers. */
+static void case_sendmmsg(void)
+{
+	struct addr d[2] = { dst_addr, dst_addr };
+	struct tot t[2] = { { 0, 0, -1 }, { 0, 0, -1 } };
+	long long chunk = chunk_of(o.bytes, o.count);
+	int total = 2 * o.count, done = 0, fd;
+
+	if (chunk > UDP_MAX)
+		die("datagram of %lld bytes is too big; raise --count", chunk);
+	set_port(&d[0], start_rx(SOCK_DGRAM, &d[0]));
+	set_port(&d[1], 0);
+	set_port(&d[1], start_rx(SOCK_DGRAM, &d[1]));
+	fd = sock_to(SOCK_DGRAM, &d[0], 0);
+	while (done < total) {
+		struct mmsghdr m[MMSG_BATCH];
+		struct iovec iov[MMSG_BATCH];
+		int n = total - done < MMSG_BATCH ? total - done : MMSG_BATCH, r;
+
+		memset(m, 0, sizeof(m));
+		for (int i = 0; i < n; i++) {
+			int k = done + i, which = k % 2;
+			/* Message k is this destination's (k/2)th share. */
+			long long left = o.bytes - (long long)(k / 2) * chunk;
+
+			iov[i].iov_base = buf;
+			iov[i].iov_len = left < chunk ? (size_t)left : (size_t)chunk;
+			m[i].msg_hdr.msg_iov = &iov[i];
+			m[i].msg_hdr.msg_iovlen = 1;
+			m[i].msg_hdr.msg_name = &d[which].ss;
+			m[i].msg_hdr.msg_namelen = d[which].len;
+		}
+		r = sendmmsg(fd, m, n, 0);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			die("sendmmsg: %s", r < 0 ? strerror(errno) : "returned 0");
+		/* Each message the kernel sent is one udp_sendmsg call. */
+		for (int i = 0; i < r; i++) {
+			struct tot *x = &t[(done + i) % 2];
+
+			x->bytes += m[i].msg_len;
+			x->calls++;
+		}
+		done += r;
+	}
+	close(fd);
+	print_line(getpid(), SOCK_DGRAM, &d[0], &t[0], comm);
+	print_line(getpid(), SOCK_DGRAM, &d[1], &t[1], comm);
+}
+
+static void case_file(int use_splice)
+{
+	struct tot t = { 0, 0, -1 };
+
+	rx_for_dst(SOCK_STREAM);
+	if (use_splice)
+		tcp_splice(&dst_addr, &t);
+	else
+		tcp_sendfile(&dst_addr, &t);
+	print_line(getpid(), SOCK_STREAM, &dst_addr, &t, comm);
+}
+
+static void *thread_send(void *arg)
+{
+	tcp_one(&dst_addr, H_SEND, arg);
+	return NULL;
+}
+
+static void case_threads(void)
+{
+	pthread_t th[MAX_THREADS];
+	struct tot per[MAX_THREADS], t = { 0, 0, -1 };
+
+	rx_for_dst(SOCK_STREAM);
+	for (int i = 0; i < o.threads; i++) {
+		per[i] = (struct tot){ 0, 0, -1 };
+		if (pthread_create(&th[i], NULL, thread_send, &per[i]) != 0)
+			die("pthread_create: %s", strerror(errno));
+	}
+	for (int i = 0; i < o.threads; i++) {
+		pthread_join(th[i], NULL);
+		t.bytes += per[i].bytes;
+		t.calls += per[i].calls;
+		t.acked = (t.acked < 0 ? 0 : t.acked) + per[i].acked;
+	}
+	print_line(getpid(), SOCK_STREAM, &dst_addr, &t, comm);
+}
+
+static pid_t wait_child(pid_t pid)
+{
+	int st;
+
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR)
+			die("waitpid: %s", strerror(errno));
+	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+		die("child %d failed (status 0x%x)", (int)pid, st);
+	return pid;
+}
+
+/* A short-lived child sends a UDP burst and exits at once. */
+static void case_short(void)
+{
+	struct { struct tot t; char comm[16]; int err; } *sh;
+	pid_t pid;
+
+	rx_for_dst(SOCK_DGRAM);
+	sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (sh == MAP_FAILED)
+		die("mmap: %s", strerror(errno));
+	fflush(stdout);
+	pid = fork();
+	if (pid < 0)
+		die("fork: %s", strerror(errno));
+	if (pid == 0) {
+		/* Only async-signal-safe calls here: the parent has threads. */
+		long long chunk = (o.bytes + o.count - 1) / o.count, left = o.bytes;
+		int fd = socket(addr_family(&dst_addr), SOCK_DGRAM, 0);
+
+		prctl(PR_SET_NAME, "exf-short");
+		prctl(PR_GET_NAME, sh->comm);
+		if (fd < 0 || chunk > UDP_MAX)
+			_exit(3);
+		while (left > 0) {
+			ssize_t r = sendto(fd, buf, left < chunk ? left : chunk, 0,
+					   (struct sockaddr *)&dst_addr.ss, dst_addr.len);
+
+			if (r < 0 && errno == EINTR)
+				continue;
+			if (r <= 0)
+				_exit(4);
+			sh->t.bytes += r;
+			sh->t.calls++;
+			left -= r;
+		}
+		_exit(0);
+	}
+	wait_child(pid);
+	sh->t.acked = -1;
+	print_line(pid, SOCK_DGRAM, &dst_addr, &sh->t, sh->comm);
+}
+
+/* A child execs this program again, which sends over TCP and reports back. */
+static void case_short_exec(void)
+{
+	char self[4096], a_port[16], a_bytes[32], a_count[16], a_fd[16], ip[INET6_ADDRSTRLEN];
+	char rep[128], ccomm[16] = "";
+	struct tot t = { 0, 0, -1 };
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1), got = 0;
+	int p[2];
+	pid_t pid;
+
+	/* The real path, not /proc/self/exe: comm is the exec'd file's name. */
+	if (n <= 0)
+		die("readlink /proc/self/exe: %s", strerror(errno));
+	self[n] = '\0';
+	rx_for_dst(SOCK_STREAM);
+	if (pipe(p) != 0)
+		die("pipe: %s", strerror(errno));
+	addr_str(&dst_addr, ip, sizeof(ip));
+	snprintf(a_port, sizeof(a_port), "%d", get_port(&dst_addr));
+	snprintf(a_bytes, sizeof(a_bytes), "%lld", o.bytes);
+	snprintf(a_count, sizeof(a_count), "%d", o.count);
+	snprintf(a_fd, sizeof(a_fd), "%d", p[1]);
+	fflush(stdout);
+	pid = fork();
+	if (pid < 0)
+		die("fork: %s", strerror(errno));
+	if (pid == 0) {
+		char *argv[] = { self, CHILD_MODE, "--dst", ip, "--port", a_port, "--bytes",
+				 a_bytes, "--count", a_count, "--report-fd", a_fd, NULL };
+
+		close(p[0]);
+		execv(self, argv);
+		_exit(127);
+	}
+	close(p[1]);
+	while (got < (ssize_t)sizeof(rep) - 1) {
+		ssize_t r = read(p[0], rep + got, sizeof(rep) - 1 - got);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		got += r;
+	}
+	rep[got] = '\0';
+	close(p[0]);
+	wait_child(pid);
+	if (sscanf(rep, "%lld %lld %lld %15s", &t.bytes, &t.calls, &t.acked, ccomm) != 4)
+		die("child report unreadable: '%s'", rep);
+	print_line(pid, SOCK_STREAM, &dst_addr, &t, ccomm);
+}
+
+/* The exec'd half of short-exec: send, then report totals on a pipe. */
+static void child_tcp(void)
+{
+	struct tot t = { 0, 0, -1 };
+	char rep[128];
+	int n;
+
+	tcp_one(&dst_addr, H_SEND, &t);
+	n = snprintf(rep, sizeof(rep), "%lld %lld %lld %s\n", t.bytes, t.calls, t.acked, comm);
+	if (o.report_fd < 0 || write(o.report_fd, rep, n) != n)
+		die("cannot report to the parent");
+}
+
+/* One datagram of a distinct size to each of N addresses 127.1.x.y. */
+static void case_many(void)
+{
+	struct addr any = any_addr(AF_INET, o.port), *d;
+	int port = start_rx(SOCK_DGRAM, &any), fd;
+	struct tot t;
+
+	d = calloc(o.dests, sizeof(*d));
+	if (!d)
+		die("out of memory");
+	fd = sock_to(SOCK_DGRAM, &any, 0);
+	for (int i = 0; i < o.dests; i++) {
+		char ip[32];
+		size_t n = 64 + i;	/* distinct, so a misattribution shows */
+		ssize_t r;
+
+		snprintf(ip, sizeof(ip), "127.1.%d.%d", i / 254, i % 254 + 1);
+		parse_addr(ip, port, &d[i]);
+		do
+			r = sendto(fd, buf, n, 0, (struct sockaddr *)&d[i].ss, d[i].len);
+		while (r < 0 && errno == EINTR);
+		if (r <= 0)
+			die("sendto %s: %s", ip, r < 0 ? strerror(errno) : "returned 0");
+		t = (struct tot){ r, 1, -1 };
+		print_line(getpid(), SOCK_DGRAM, &d[i], &t, comm);
+	}
+	close(fd);
+	free(d);
+}
+
+/* ---- main ---------------------------------------------------------------------- */
+
+static void usage(void)
+{
+	fprintf(stderr,
+		"usage: traffic CASE [--dst ADDR] [--port N] [--bytes N] [--count N]\n"
+		"               [--threads N] [--dests N] [--sink-netns PATH]\n"
+		"cases: tcp4 tcp6 udp4-conn udp6-conn udp4-unconn udp6-unconn v4mapped\n"
+		"       sendmmsg writev sendfile splice write threads short short-exec many fill\n");
+	exit(2);
+}
+
+static long long num_arg(const char *s, long long min, long long max, const char *name)
+{
+	char *end;
+	long long v;
+
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno || *end || end == s || v < min || v > max)
+		die("bad %s '%s' (allowed %lld..%lld)", name, s, min, max);
+	return v;
+}
+
+static void parse_args(int argc, char **argv)
+{
+	if (argc < 2 || argv[1][0] == '-')
+		usage();
+	o.kase = argv[1];
+	for (int i = 2; i < argc; i++) {
+		const char *k = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+
+		if (!v)
+			usage();
+		if (!strcmp(k, "--dst"))
+			o.dst = v;
+		else if (!strcmp(k, "--port"))
+			o.port = num_arg(v, 0, 65535, k);
+		else if (!strcmp(k, "--bytes"))
+			o.bytes = num_arg(v, 1, MAX_BYTES, k);
+		else if (!strcmp(k, "--count"))
+			o.count = num_arg(v, 1, 1000000, k);
+		else if (!strcmp(k, "--threads"))
+			o.threads = num_arg(v, 1, MAX_THREADS, k);
+		else if (!strcmp(k, "--dests"))
+			o.dests = num_arg(v, 1, MAX_DESTS, k);
+		else if (!strcmp(k, "--sink-netns"))
+			o.netns = v;
+		else if (!strcmp(k, "--report-fd"))
+			o.report_fd = num_arg(v, 0, 1 << 20, k);
+		else
+			usage();
+		i++;
+	}
+}
+
+static int is(const char *name)
+{
+	return !strcmp(o.kase, name);
+}
+
+int main(int argc, char **argv)
+{
+	int udp, v6;
+	size_t bufsz;
+
+	parse_args(argc, argv);
+	signal(SIGPIPE, SIG_IGN);	/* a send error is reported, not fatal */
+	signal(SIGALRM, on_alarm);
+	alarm(RUN_TIMEOUT_S);
+
+	udp = !strncmp(o.kase, "udp", 3) || is("sendmmsg") || is("short");
+	v6 = strchr(o.kase, '6') != NULL;
+	if (!o.bytes)
+		o.bytes = 100000;
+	if (!o.count)
+		o.count = udp ? 100 : 10;	/* 1000-byte datagrams, 10000-byte writes */
+	if (!o.dst)
+		o.dst = v6 ? "::1" : "127.0.0.1";
+	if (parse_addr(o.dst, o.port, &dst_addr) != 0)
+		die("bad --dst '%s'", o.dst);
+	if (udp && chunk_of(o.bytes, o.count) > UDP_MAX)
+		die("datagrams would be too big; raise --count");
+	my_comm(comm);
+
+	bufsz = (size_t)chunk_of(o.bytes, o.count);
+	if (bufsz < 64 + MAX_DESTS)
+		bufsz = 64 + MAX_DESTS;	/* case_many's largest datagram */
+	if (bufsz < 65536)
+		bufsz = 65536;		/* temp_file writes 64 KiB at a time */
+	buf = malloc(bufsz);
+	if (!buf)
+		die("out of memory");
+	for (size_t i = 0; i < bufsz; i++)
+		buf[i] = (char)('a' + i % 26);
+
+	if (is("tcp4") || is("tcp6"))
+		case_tcp(H_SEND);
+	else if (is("write"))
+		case_tcp(H_WRITE);
+	else if (is("writev"))
+		case_tcp(H_WRITEV);
+	else if (is("udp4-conn") || is("udp6-conn"))
+		case_udp(1);
+	else if (is("udp4-unconn") || is("udp6-unconn"))
+		case_udp(0);
+	else if (is("v4mapped"))
+		case_v4mapped();
+	else if (is("sendmmsg"))
+		case_sendmmsg();
+	else if (is("sendfile"))
+		case_file(0);
+	else if (is("splice"))
+		case_file(1);
+	else if (is("threads"))
+		case_threads();
+	else if (is("short"))
+		case_short();
+	else if (is("short-exec"))
+		case_short_exec();
+	else if (is(CHILD_MODE))
+		child_tcp();
+	else if (is("many") || is("fill"))
+		case_many();
+	else
+		usage();
+	if (fflush(stdout) != 0)
+		die("stdout: %s", strerror(errno));
+	return 0;
+}

@@ -1,0 +1,568 @@
+/*
+ * user/opts.c: defaults, the config file, the command line over it, and
+ * error messages that say where (file:line:key or the option).
+ * File tests always pass --config so that a config installed on the host
+ * (the default file) never changes what they see.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "loader.h"
+#include "log.h"
+#include "opts.h"
+
+static char dir[256];
+static char empty_conf[300];
+
+static void put_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	assert_non_null(f);
+	assert_int_equal(fputs(text, f) >= 0, 1);
+	assert_int_equal(fclose(f), 0);
+}
+
+/* A config file in the test directory with this text; returns its path. */
+static const char *conf(const char *name, const char *text)
+{
+	static char path[320];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	put_file(path, text);
+	return path;
+}
+
+static int setup(void **state)
+{
+	const char *tmp = getenv("TMPDIR");
+
+	snprintf(dir, sizeof(dir), "%s/exfild-opts-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+	if (!mkdtemp(dir))
+		return -1;
+	snprintf(empty_conf, sizeof(empty_conf), "%s/empty.conf", dir);
+	put_file(empty_conf, "# nothing set\n");
+	return 0;
+}
+
+static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	return remove(path);
+}
+
+static int teardown(void **state)
+{
+	return nftw(dir, rm_one, 8, FTW_DEPTH | FTW_PHYS);
+}
+
+/*
+ * opts_parse on defaults with "run" + the NULL-terminated arguments.
+ * Returns its result; err gets the message.
+ */
+static enum opts_result parse(struct opts *o, char *err, size_t errlen, ...)
+{
+	char *argv[32] = { "run" };
+	int argc = 1;
+	va_list ap;
+	char *a;
+
+	va_start(ap, errlen);
+	while ((a = va_arg(ap, char *)) && argc < 31)
+		argv[argc++] = a;
+	va_end(ap);
+	opts_defaults(o);
+	err[0] = 0;
+	return opts_parse(o, argc, argv, err, errlen);
+}
+
+/* Parse that must succeed; the empty config keeps the host's file out. */
+#define PARSE_OK(o, ...) do { \
+	char e_[512]; \
+	enum opts_result r_ = parse(o, e_, sizeof(e_), "--config", empty_conf, __VA_ARGS__, NULL); \
+	if (r_ != OPTS_OK) \
+		fail_msg("opts_parse failed (%d): %s", r_, e_); \
+} while (0)
+
+/* Parse that must fail with exactly this message. */
+#define PARSE_ERR(want, ...) do { \
+	struct opts o_; \
+	char e_[512]; \
+	assert_int_equal(parse(&o_, e_, sizeof(e_), "--config", empty_conf, __VA_ARGS__, NULL), \
+			 OPTS_ERROR); \
+	assert_string_equal(e_, want); \
+} while (0)
+
+static void test_defaults(void **state)
+{
+	struct opts o;
+
+	memset(&o, 0x5a, sizeof(o));
+	opts_defaults(&o);
+	assert_int_equal(o.attach, TIER_AUTO);
+	assert_int_equal(o.interval, 10);
+	assert_int_equal(o.duration, 0);
+	assert_false(o.flows);
+	assert_false(o.include_reserved);
+	assert_string_equal(o.output, "stdout");
+	assert_string_equal(o.pin_path, "/sys/fs/bpf/exfild");
+	assert_int_equal(o.max_flows, 65536);
+	assert_string_equal(o.config, "");
+	assert_int_equal(o.n_geoip, 0);
+	assert_int_equal(o.log_level, LOG_INFO);
+}
+
+/* No arguments at all: the defaults, plus the default file if the host has one. */
+static void test_no_arguments(void **state)
+{
+	struct opts o, d;
+	char err[512];
+
+	if (access(OPTS_DEFAULT_CONFIG, F_OK) == 0) {
+		print_message("# SKIP no_arguments: %s exists on this host\n", OPTS_DEFAULT_CONFIG);
+		return;
+	}
+	assert_int_equal(parse(&o, err, sizeof(err), NULL), OPTS_OK);
+	opts_defaults(&d);
+	assert_memory_equal(&o, &d, sizeof(o));
+}
+
+static void test_each_cli_option(void **state)
+{
+	struct opts o;
+
+	PARSE_OK(&o, "--attach", "kprobe");
+	assert_int_equal(o.attach, TIER_KPROBE);
+	assert_string_equal(o.config, empty_conf);
+	PARSE_OK(&o, "--attach=fentry");
+	assert_int_equal(o.attach, TIER_FENTRY);
+	PARSE_OK(&o, "--attach", "tracepoint");
+	assert_int_equal(o.attach, TIER_TRACEPOINT);
+	PARSE_OK(&o, "--attach", "kprobe", "--attach", "auto");
+	assert_int_equal(o.attach, TIER_AUTO);
+
+	PARSE_OK(&o, "--interval", "1");
+	assert_int_equal(o.interval, 1);
+	PARSE_OK(&o, "--interval=86400");
+	assert_int_equal(o.interval, 86400);
+	PARSE_OK(&o, "--duration", "0");
+	assert_int_equal(o.duration, 0);
+	PARSE_OK(&o, "--duration", "4294967295");
+	assert_int_equal(o.duration, 4294967295u);
+	PARSE_OK(&o, "--max-flows", "16");
+	assert_int_equal(o.max_flows, 16);
+	PARSE_OK(&o, "--max-flows", "16777216");
+	assert_int_equal(o.max_flows, 16777216);
+
+	PARSE_OK(&o, "--output", "file:/var/log/exfild/flows.json");
+	assert_string_equal(o.output, "file:/var/log/exfild/flows.json");
+	PARSE_OK(&o, "--output=stdout");
+	assert_string_equal(o.output, "stdout");
+	PARSE_OK(&o, "--pin-path", "none");
+	assert_string_equal(o.pin_path, "none");
+	PARSE_OK(&o, "--pin-path", "/sys/fs/bpf/other");
+	assert_string_equal(o.pin_path, "/sys/fs/bpf/other");
+
+	PARSE_OK(&o, "--log-level", "error");
+	assert_int_equal(o.log_level, LOG_ERR);
+	PARSE_OK(&o, "--log-level", "warning");
+	assert_int_equal(o.log_level, LOG_WARN);
+	PARSE_OK(&o, "--log-level", "debug");
+	assert_int_equal(o.log_level, LOG_DEBUG);
+	PARSE_OK(&o, "-v");
+	assert_int_equal(o.log_level, LOG_DEBUG);
+	PARSE_OK(&o, "--verbose");
+	assert_int_equal(o.log_level, LOG_DEBUG);
+	/* The later of the two wins. */
+	PARSE_OK(&o, "-v", "--log-level", "info");
+	assert_int_equal(o.log_level, LOG_INFO);
+	PARSE_OK(&o, "--log-level", "error", "-v");
+	assert_int_equal(o.log_level, LOG_DEBUG);
+
+	/* Only what was given changed. */
+	PARSE_OK(&o, "--interval", "5");
+	assert_int_equal(o.attach, TIER_AUTO);
+	assert_int_equal(o.max_flows, 65536);
+	assert_string_equal(o.output, "stdout");
+	assert_false(o.flows);
+}
+
+static void test_bool_options(void **state)
+{
+	struct opts o;
+
+	PARSE_OK(&o, "--flows");
+	assert_true(o.flows);
+	assert_false(o.include_reserved);
+	PARSE_OK(&o, "--flows=false");
+	assert_false(o.flows);
+	PARSE_OK(&o, "--flows=true");
+	assert_true(o.flows);
+	PARSE_OK(&o, "--flows=no");
+	assert_false(o.flows);
+	PARSE_OK(&o, "--flows=yes");
+	assert_true(o.flows);
+	PARSE_OK(&o, "--flows=0");
+	assert_false(o.flows);
+	PARSE_OK(&o, "--flows=1");
+	assert_true(o.flows);
+	PARSE_OK(&o, "--include-reserved");
+	assert_true(o.include_reserved);
+	assert_false(o.flows);
+	PARSE_OK(&o, "--include-reserved", "--include-reserved=false");
+	assert_false(o.include_reserved);
+
+	PARSE_ERR("--flows maybe: expected true or false", "--flows=maybe");
+	/* A bool takes its value only after '=': a separate word is an argument. */
+	PARSE_ERR("unexpected argument: false (see --help)", "--flows", "false");
+}
+
+static void test_geoip_cli(void **state)
+{
+	struct opts o;
+
+	PARSE_OK(&o, "--geoip", "/a.mmdb");
+	assert_int_equal(o.n_geoip, 1);
+	assert_string_equal(o.geoip[0], "/a.mmdb");
+	PARSE_OK(&o, "--geoip", "/a.mmdb", "--geoip=/b.mmdb", "--geoip", "/c.mmdb");
+	assert_int_equal(o.n_geoip, 3);
+	assert_string_equal(o.geoip[0], "/a.mmdb");
+	assert_string_equal(o.geoip[1], "/b.mmdb");
+	assert_string_equal(o.geoip[2], "/c.mmdb");
+	PARSE_OK(&o, "--geoip", "1", "--geoip", "2", "--geoip", "3", "--geoip", "4",
+		 "--geoip", "5", "--geoip", "6", "--geoip", "7", "--geoip", "8");
+	assert_int_equal(o.n_geoip, OPTS_MAX_GEOIP);
+	assert_string_equal(o.geoip[7], "8");
+	PARSE_ERR("--geoip 9: too many geo databases",
+		  "--geoip", "1", "--geoip", "2", "--geoip", "3", "--geoip", "4",
+		  "--geoip", "5", "--geoip", "6", "--geoip", "7", "--geoip", "8", "--geoip", "9");
+}
+
+static void test_cli_errors(void **state)
+{
+	PARSE_ERR("--interval 0: expected a whole number from 1 to 86400", "--interval", "0");
+	PARSE_ERR("--interval 86401: expected a whole number from 1 to 86400", "--interval", "86401");
+	PARSE_ERR("--interval -1: expected a whole number from 1 to 86400", "--interval=-1");
+	PARSE_ERR("--interval ten: expected a whole number from 1 to 86400", "--interval", "ten");
+	PARSE_ERR("--interval 5s: expected a whole number from 1 to 86400", "--interval", "5s");
+	PARSE_ERR("--interval : expected a whole number from 1 to 86400", "--interval=");
+	PARSE_ERR("--duration 4294967296: expected a whole number from 0 to 4294967295",
+		  "--duration", "4294967296");
+	PARSE_ERR("--duration 99999999999999999999999: expected a whole number from 0 to 4294967295",
+		  "--duration", "99999999999999999999999");
+	PARSE_ERR("--max-flows 15: expected a whole number from 16 to 16777216", "--max-flows", "15");
+	PARSE_ERR("--attach xdp: expected auto, fentry, kprobe or tracepoint", "--attach", "xdp");
+	PARSE_ERR("--log-level loud: expected error, warning, info or debug", "--log-level", "loud");
+	PARSE_ERR("--output syslog: output syslog: unknown sink (use stdout or file:/path)",
+		  "--output", "syslog");
+	PARSE_ERR("--output file:rel.json: output file:rel.json: file sinks take an absolute path "
+		  "(file:/path)", "--output", "file:rel.json");
+	PARSE_ERR("unknown option or missing value: --bogus (see --help)", "--bogus");
+	PARSE_ERR("unknown option or missing value: -x (see --help)", "-x");
+	PARSE_ERR("unknown option or missing value: --interval (see --help)", "--interval");
+	PARSE_ERR("unexpected argument: extra (see --help)", "extra");
+
+	char longpath[301];
+	char want[400];
+	memset(longpath, 'a', sizeof(longpath) - 1);
+	longpath[0] = '/';
+	longpath[sizeof(longpath) - 1] = 0;
+	snprintf(want, sizeof(want), "--pin-path %s: too long", longpath);
+	PARSE_ERR(want, "--pin-path", longpath);
+	snprintf(want, sizeof(want), "--geoip %s: path too long", longpath);
+	PARSE_ERR(want, "--geoip", longpath);
+}
+
+static void test_help(void **state)
+{
+	struct opts o;
+	char err[512], text[8192];
+	FILE *out = tmpfile();
+	int saved;
+	size_t n;
+
+	/* --help prints on stdout; keep it out of the TAP stream. */
+	assert_non_null(out);
+	fflush(stdout);
+	saved = dup(STDOUT_FILENO);
+	assert_true(saved >= 0);
+	assert_true(dup2(fileno(out), STDOUT_FILENO) >= 0);
+	enum opts_result r = parse(&o, err, sizeof(err), "--interval", "5", "--help", NULL);
+	enum opts_result r2 = parse(&o, err, sizeof(err), "-h", NULL);
+	fflush(stdout);
+	dup2(saved, STDOUT_FILENO);
+	close(saved);
+	assert_int_equal(r, OPTS_EXIT);
+	assert_int_equal(r2, OPTS_EXIT);
+
+	rewind(out);
+	n = fread(text, 1, sizeof(text) - 1, out);
+	text[n] = 0;
+	fclose(out);
+	assert_non_null(strstr(text, "usage: exfild run"));
+	static const char *const names[] = {
+		"--config PATH", "--attach TIER", "--interval SEC", "--duration SEC", "--flows ",
+		"--include-reserved ", "--output SINK", "--pin-path DIR", "--max-flows N",
+		"--geoip PATH", "--log-level LEVEL", "--verbose", "--help",
+	};
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (!strstr(text, names[i]))
+			fail_msg("--help does not mention %s", names[i]);
+	/* Twice: once per --help, nothing else on stdout. */
+	assert_non_null(strstr(strstr(text, "usage: exfild run") + 1, "usage: exfild run"));
+}
+
+static const char all_keys[] =
+	"# every key\n"
+	"attach = \"kprobe\";\n"
+	"interval = 30;\n"
+	"duration = 120;\n"
+	"flows = true;\n"
+	"include_reserved = true;\n"
+	"output = \"file:/var/log/exfild.json\";\n"
+	"pin_path = \"none\";\n"
+	"max_flows = 1024;\n"
+	"geoip = [ \"/geo/city.mmdb\", \"/geo/asn.mmdb\" ];\n"
+	"log_level = \"debug\";\n";
+
+static void check_all_keys(const struct opts *o)
+{
+	assert_int_equal(o->attach, TIER_KPROBE);
+	assert_int_equal(o->interval, 30);
+	assert_int_equal(o->duration, 120);
+	assert_true(o->flows);
+	assert_true(o->include_reserved);
+	assert_string_equal(o->output, "file:/var/log/exfild.json");
+	assert_string_equal(o->pin_path, "none");
+	assert_int_equal(o->max_flows, 1024);
+	assert_int_equal(o->n_geoip, 2);
+	assert_string_equal(o->geoip[0], "/geo/city.mmdb");
+	assert_string_equal(o->geoip[1], "/geo/asn.mmdb");
+	assert_int_equal(o->log_level, LOG_DEBUG);
+}
+
+static void test_config_every_key(void **state)
+{
+	const char *path = conf("all.conf", all_keys);
+	struct opts o;
+	char err[512] = "";
+
+	opts_defaults(&o);
+	assert_int_equal(opts_load_config(&o, path, err, sizeof(err)), 0);
+	check_all_keys(&o);
+	assert_string_equal(o.config, path);
+
+	/* The same through opts_parse --config. */
+	assert_int_equal(parse(&o, err, sizeof(err), "--config", path, NULL), OPTS_OK);
+	check_all_keys(&o);
+	assert_string_equal(o.config, path);
+
+	/* Keys given as on the command line ('-') are accepted too. */
+	path = conf("dash.conf", "max-flows = 2048;\ninclude-reserved = true;\n");
+	assert_int_equal(parse(&o, err, sizeof(err), "--config", path, NULL), OPTS_OK);
+	assert_int_equal(o.max_flows, 2048);
+	assert_true(o.include_reserved);
+
+	/* Keys not in the file keep their defaults. */
+	path = conf("one.conf", "interval = 60;\n");
+	assert_int_equal(parse(&o, err, sizeof(err), "--config", path, NULL), OPTS_OK);
+	assert_int_equal(o.interval, 60);
+	assert_int_equal(o.max_flows, 65536);
+	assert_string_equal(o.output, "stdout");
+	assert_int_equal(o.attach, TIER_AUTO);
+}
+
+static void test_cli_overrides_file(void **state)
+{
+	const char *path = conf("all.conf", all_keys);
+	struct opts o;
+	char err[512] = "";
+
+	/* --config after the options it is overridden by: order does not matter. */
+	assert_int_equal(parse(&o, err, sizeof(err), "--attach", "tracepoint", "--interval", "5",
+			       "--duration", "0", "--flows=false", "--include-reserved=no",
+			       "--output", "stdout", "--pin-path", "/sys/fs/bpf/x", "--max-flows",
+			       "4096", "--geoip", "/cli.mmdb", "--log-level", "warning",
+			       "--config", path, NULL),
+			 OPTS_OK);
+	assert_int_equal(o.attach, TIER_TRACEPOINT);
+	assert_int_equal(o.interval, 5);
+	assert_int_equal(o.duration, 0);
+	assert_false(o.flows);
+	assert_false(o.include_reserved);
+	assert_string_equal(o.output, "stdout");
+	assert_string_equal(o.pin_path, "/sys/fs/bpf/x");
+	assert_int_equal(o.max_flows, 4096);
+	/* The command line's list replaces the file's, it does not add to it. */
+	assert_int_equal(o.n_geoip, 1);
+	assert_string_equal(o.geoip[0], "/cli.mmdb");
+	assert_int_equal(o.log_level, LOG_WARN);
+	assert_string_equal(o.config, path);
+
+	/* Partly overridden: the rest comes from the file. */
+	assert_int_equal(parse(&o, err, sizeof(err), "--config", path, "--interval", "7",
+			       "--geoip", "/x.mmdb", "--geoip", "/y.mmdb", NULL),
+			 OPTS_OK);
+	assert_int_equal(o.interval, 7);
+	assert_int_equal(o.attach, TIER_KPROBE);
+	assert_int_equal(o.max_flows, 1024);
+	assert_true(o.flows);
+	assert_int_equal(o.n_geoip, 2);
+	assert_string_equal(o.geoip[0], "/x.mmdb");
+	assert_string_equal(o.geoip[1], "/y.mmdb");
+}
+
+static void test_config_geoip(void **state)
+{
+	struct opts o;
+	char err[512] = "";
+
+	assert_int_equal(parse(&o, err, sizeof(err), "--config",
+			       conf("g1.conf", "geoip = \"/only.mmdb\";\n"), NULL), OPTS_OK);
+	assert_int_equal(o.n_geoip, 1);
+	assert_string_equal(o.geoip[0], "/only.mmdb");
+
+	assert_int_equal(parse(&o, err, sizeof(err), "--config",
+			       conf("g2.conf", "geoip = ( \"/a.mmdb\", \"/b.mmdb\", \"/c.mmdb\" );\n"),
+			       NULL), OPTS_OK);
+	assert_int_equal(o.n_geoip, 3);
+	assert_string_equal(o.geoip[2], "/c.mmdb");
+
+	assert_int_equal(parse(&o, err, sizeof(err), "--config",
+			       conf("g3.conf", "geoip = [ ];\n"), NULL), OPTS_OK);
+	assert_int_equal(o.n_geoip, 0);
+}
+
+/* opts_parse with --config PATH must fail with exactly PATH + tail. */
+static void config_err(const char *name, const char *text, const char *tail)
+{
+	const char *path = conf(name, text);
+	char want[600], err[512];
+	struct opts o;
+
+	snprintf(want, sizeof(want), "%s%s", path, tail);
+	assert_int_equal(parse(&o, err, sizeof(err), "--config", path, NULL), OPTS_ERROR);
+	assert_string_equal(err, want);
+	/* opts_load_config says the same. */
+	opts_defaults(&o);
+	assert_int_equal(opts_load_config(&o, path, err, sizeof(err)), -1);
+	assert_string_equal(err, want);
+	assert_string_equal(o.config, "");
+}
+
+static void test_config_errors(void **state)
+{
+	config_err("u.conf", "interval = 5;\n\nx = 1;\n", ":3: unknown key 'x'");
+	config_err("u2.conf", "flows = true;\nmax_flow = 5;\n", ":2: unknown key 'max_flow'");
+	config_err("c.conf", "config = \"/etc/other.conf\";\n", ":1: unknown key 'config'");
+	config_err("t1.conf", "# c\ninterval = \"ten\";\n",
+		   ":2: key 'interval': expected a number");
+	config_err("t2.conf", "interval = 0;\n",
+		   ":1: key 'interval': expected a whole number from 1 to 86400");
+	config_err("t3.conf", "interval = -5;\n",
+		   ":1: key 'interval': expected a whole number from 1 to 86400");
+	config_err("t4.conf", "interval = 1.5;\n", ":1: key 'interval': expected a number");
+	config_err("t5.conf", "duration = 4294967296L;\n",
+		   ":1: key 'duration': expected a whole number from 0 to 4294967295");
+	config_err("t6.conf", "flows = \"yes\";\n", ":1: key 'flows': expected true or false");
+	config_err("t7.conf", "flows = 1;\n", ":1: key 'flows': expected true or false");
+	config_err("t8.conf", "output = 5;\n", ":1: key 'output': expected a string");
+	config_err("t9.conf", "output = \"syslog\";\n",
+		   ":1: key 'output': output syslog: unknown sink (use stdout or file:/path)");
+	config_err("ta.conf", "attach = \"xdp\";\n",
+		   ":1: key 'attach': expected auto, fentry, kprobe or tracepoint");
+	config_err("tb.conf", "log_level = \"loud\";\n",
+		   ":1: key 'log_level': expected error, warning, info or debug");
+	config_err("tc.conf", "geoip = [ 1, 2 ];\n",
+		   ":1: key 'geoip': expected a list of file paths");
+	config_err("td.conf", "geoip = 7;\n", ":1: key 'geoip': expected a string");
+	config_err("te.conf", "pin_path = true;\n", ":1: key 'pin_path': expected a string");
+	config_err("tf.conf",
+		   "geoip = [\"1\",\"2\",\"3\",\"4\",\"5\",\"6\",\"7\",\"8\",\"9\"];\n",
+		   ":1: key 'geoip': too many geo databases");
+	config_err("tg.conf", "nested = { interval = 5; };\n", ":1: unknown key 'nested'");
+}
+
+static void test_config_syntax(void **state)
+{
+	const char *path = conf("s.conf", "interval = 5;\nflows = true;\nmax_flows = = 3;\n");
+	char want[400], err[512];
+	struct opts o;
+
+	assert_int_equal(parse(&o, err, sizeof(err), "--config", path, NULL), OPTS_ERROR);
+	snprintf(want, sizeof(want), "%s:3: ", path);
+	if (strncmp(err, want, strlen(want)))
+		fail_msg("got '%s', want it to start with '%s'", err, want);
+	assert_non_null(strstr(err, "syntax error"));
+
+	path = conf("s2.conf", "interval = 5;\n\n\nflows = ( true;\n");
+	assert_int_equal(parse(&o, err, sizeof(err), "--config", path, NULL), OPTS_ERROR);
+	snprintf(want, sizeof(want), "%s:4: ", path);
+	if (strncmp(err, want, strlen(want)))
+		fail_msg("got '%s', want it to start with '%s'", err, want);
+	/* libconfig makes ';' optional: a missing one is no error. */
+	assert_int_equal(parse(&o, err, sizeof(err), "--config",
+			       conf("s3.conf", "interval = 5\nflows = true\n"), NULL), OPTS_OK);
+	assert_int_equal(o.interval, 5);
+
+	/* An empty file and a file of comments are fine. */
+	assert_int_equal(parse(&o, err, sizeof(err), "--config", conf("e.conf", ""), NULL), OPTS_OK);
+}
+
+static void test_config_missing(void **state)
+{
+	char path[300], want[400], err[512];
+	struct opts o;
+
+	snprintf(path, sizeof(path), "%s/absent.conf", dir);
+	snprintf(want, sizeof(want), "%s: cannot read: No such file or directory", path);
+	assert_int_equal(parse(&o, err, sizeof(err), "--config", path, NULL), OPTS_ERROR);
+	assert_string_equal(err, want);
+	assert_int_equal(parse(&o, err, sizeof(err), "--config", NULL), OPTS_ERROR);
+	assert_string_equal(err, "unknown option or missing value: --config (see --help)");
+}
+
+/* Parsing twice in one process works: getopt state does not leak. */
+static void test_reparse(void **state)
+{
+	struct opts o;
+
+	PARSE_OK(&o, "--interval", "3", "--flows");
+	PARSE_OK(&o, "--interval", "4");
+	assert_int_equal(o.interval, 4);
+	assert_false(o.flows);
+	PARSE_ERR("unknown option or missing value: --nope (see --help)", "--nope");
+	PARSE_OK(&o, "--max-flows", "100");
+	assert_int_equal(o.max_flows, 100);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_no_arguments),
+		cmocka_unit_test(test_each_cli_option),
+		cmocka_unit_test(test_bool_options),
+		cmocka_unit_test(test_geoip_cli),
+		cmocka_unit_test(test_cli_errors),
+		cmocka_unit_test(test_help),
+		cmocka_unit_test(test_config_every_key),
+		cmocka_unit_test(test_cli_overrides_file),
+		cmocka_unit_test(test_config_geoip),
+		cmocka_unit_test(test_config_errors),
+		cmocka_unit_test(test_config_syntax),
+		cmocka_unit_test(test_config_missing),
+		cmocka_unit_test(test_reparse),
+	};
+
+	cmocka_set_message_output(CM_OUTPUT_TAP);
+	return cmocka_run_group_tests_name("opts", tests, setup, teardown);
+}
