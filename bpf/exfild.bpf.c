@@ -436,7 +436,12 @@ int BPF_PROG(tp_sock_send_length, struct sock *sk, int ret, int flags)
 	if (proto == EXFILD_PROTO_UDP) {
 		/* Always consume the slot, also on error, so a failed send
 		 * cannot leave a destination for the next one. */
-		d = bpf_task_storage_get(&send_dsts, bpf_get_current_task_btf(), 0, 0);
+		struct task_struct *t = bpf_get_current_task_btf();
+
+		/* A thread that never sent to an address has no local storage
+		 * at all: skip the (dearer) storage lookup for it. */
+		if (t->bpf_storage)
+			d = bpf_task_storage_get(&send_dsts, t, 0, 0);
 		if (d && d->valid) {
 			d->valid = 0;
 			if (ret > 0) {

@@ -106,8 +106,6 @@ static long send_loop(const struct peer *p, enum kind k, double secs, long n)
 		die("socket");
 	if (k != K_UDP_UNCONN && connect(fd, (const struct sockaddr *)to, sizeof(*to)))
 		die("connect");
-	if (k == K_TCP)
-		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &(int){ 1 }, sizeof(int));
 	for (;;) {
 		ssize_t r = k == K_UDP_UNCONN ?
 			sendto(fd, msg, sizeof(msg), 0, (const struct sockaddr *)to, sizeof(*to)) :

@@ -95,4 +95,39 @@ if [ $rc = 0 ] && grep -q '"port":9}' "$T/term.json" && grep -q '"bytes":777' "$
 else
 	nok sigterm-final-drain "exit $rc; records: $(head -c 300 "$T/term.json")"
 fi
+# Geo: a corrupt database at start is an error naming the file; none is a
+# warning; a database replaced by rename while flows are written is picked
+# up at the next drain and nothing is lost.
+head -c 4096 /dev/urandom > "$T/corrupt.mmdb"
+expect geo-corrupt-start 1 "corrupt.mmdb" "$X" run --duration 1 --pin-path none --geoip "$T/corrupt.mmdb"
+expect geo-none-warns 0 "warning: no geo database" "$X" run --duration 1 --pin-path none
+printf '{"127.1.0.0/16": {"country": "US", "country_name": "United States"}}\n' > "$T/us.json"
+printf '{"127.1.0.0/16": {"country": "NZ", "country_name": "New Zealand"}}\n' > "$T/nz.json"
+if tools/mkmmdb.pl --schema country --in "$T/us.json" --out "$T/geo.mmdb" &&
+   tools/mkmmdb.pl --schema country --in "$T/nz.json" --out "$T/nz.mmdb"; then
+	"$X" run --interval 1 --flows --include-reserved --pin-path none --geoip "$T/geo.mmdb" \
+		--output "file:$T/geo.json" 2> "$T/geo.err" &
+	pid=$!
+	i=0
+	while [ $i -lt 50 ] && ! grep -q "running:" "$T/geo.err"; do sleep 0.2; i=$((i + 1)); done
+	head -c 1111 /dev/zero > /dev/udp/127.1.0.7/4001
+	sleep 1.5
+	mv "$T/nz.mmdb" "$T/geo.mmdb"	# atomic replace, as geoipupdate does
+	sleep 1.5
+	head -c 2222 /dev/zero > /dev/udp/127.1.0.7/4002
+	sleep 1.5
+	kill -TERM $pid
+	wait $pid
+	rc=$?
+	if [ $rc = 0 ] && grep '"port":4001' "$T/geo.json" | grep -q '"country_iso_code":"US"' &&
+	   grep '"port":4002' "$T/geo.json" | grep -q '"country_iso_code":"NZ"' &&
+	   grep '"port":4001' "$T/geo.json" | grep -q '"bytes":1111' &&
+	   grep '"port":4002' "$T/geo.json" | grep -q '"bytes":2222'; then
+		ok geo-atomic-replace
+	else
+		nok geo-atomic-replace "exit $rc; $(grep -E '"port":400[12]' "$T/geo.json" | head -c 400)"
+	fi
+else
+	nok geo-atomic-replace "tools/mkmmdb.pl failed"
+fi
 exit 0
