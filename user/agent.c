@@ -23,6 +23,9 @@
 /* Executables larger than this are not hashed (the record says so). */
 #define HASH_MAX_FILE (512ull << 20)
 #define HASH_BYTES_PER_SEC (64ull << 20)
+/* Processes whose context is kept; past it the least recently used live
+ * ones are re-read from /proc when needed. Bounds memory at ~16 KiB each. */
+#define PROC_TABLE_MAX 16384
 
 static volatile sig_atomic_t stop_req, reload_req;
 
@@ -156,7 +159,7 @@ static int setup(struct agent *a, char *err, size_t errlen)
 	if (o->n_geoip == 0)
 		log_warn("no geo database given (--geoip): records carry no destination.geo fields");
 	a->hashes = exehash_new(HASH_MAX_FILE, 4096, 64);
-	a->procs = a->hashes ? proc_table_new(65536, a->hashes) : NULL;
+	a->procs = a->hashes ? proc_table_new(PROC_TABLE_MAX, a->hashes) : NULL;
 	if (!a->procs) {
 		snprintf(err, errlen, "out of memory");
 		return -1;

@@ -19,36 +19,11 @@
 #include <unistd.h>
 
 #include "exehash.h"
+#include "testutil.h"
 
 static char dir[256], bin[300], want[65];
 static off_t bin_size;
 
-static int copy_file(const char *from, const char *to, mode_t mode)
-{
-	char buf[65536];
-	int in = open(from, O_RDONLY), out = open(to, O_WRONLY | O_CREAT | O_TRUNC, mode);
-	ssize_t n;
-
-	if (in < 0 || out < 0)
-		return -1;
-	while ((n = read(in, buf, sizeof(buf))) > 0)
-		if (write(out, buf, (size_t)n) != n)
-			return -1;
-	close(in);
-	return close(out);
-}
-
-static int sha256sum(const char *path, char out[65])
-{
-	char cmd[600];
-	FILE *p;
-
-	snprintf(cmd, sizeof(cmd), "sha256sum '%s'", path);
-	p = popen(cmd, "r");
-	if (!p || fscanf(p, "%64s", out) != 1)
-		return -1;
-	return pclose(p) == 0 ? 0 : -1;
-}
 
 /* Run bin with "sleep 30"; returns once the exec has happened. */
 static pid_t spawn(void)

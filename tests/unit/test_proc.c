@@ -25,6 +25,7 @@
 #include "exehash.h"
 #include "json.h"
 #include "proc.h"
+#include "testutil.h"
 
 extern char **environ;
 
@@ -36,37 +37,6 @@ static const char *const files[] = { "mysleep", "gwsleep", "hsleep", "q\"\n\xfe"
 
 /* ---- helpers ------------------------------------------------------------ */
 
-static int copy_fd(int in, int out)
-{
-	char buf[65536];
-	ssize_t n;
-
-	while ((n = read(in, buf, sizeof(buf))) > 0)
-		if (write(out, buf, (size_t)n) != n)
-			return -1;
-	return n < 0 ? -1 : 0;
-}
-
-static int copy_file(const char *from, const char *to, mode_t mode)
-{
-	int in = open(from, O_RDONLY), out = open(to, O_WRONLY | O_CREAT | O_TRUNC, mode);
-	int r = in < 0 || out < 0 ? -1 : copy_fd(in, out);
-
-	close(in);
-	return close(out) || r ? -1 : 0;
-}
-
-static int sha256sum(const char *path, char out[65])
-{
-	char cmd[600];
-	FILE *p;
-
-	snprintf(cmd, sizeof(cmd), "sha256sum '%s'", path);
-	p = popen(cmd, "r");
-	if (!p || fscanf(p, "%64s", out) != 1)
-		return -1;
-	return pclose(p) == 0 ? 0 : -1;
-}
 
 static void in_dir(char *buf, size_t n, const char *name)
 {
