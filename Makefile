@@ -81,7 +81,7 @@ $(BUILD):
 	@mkdir -p $(BUILD)/obj $(BUILD)/asan $(BUILD)/tests
 
 # ---- tests ------------------------------------------------------------------
-$(BUILD)/tests/test_%: tests/unit/test_%.c $(ASAN_OBJ)
+$(BUILD)/tests/test_%: tests/unit/test_%.c $(wildcard tests/unit/*.h) $(ASAN_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(SAN) $(WARN) $< $(ASAN_OBJ) $(LIBS) -lcmocka -o $@
 
@@ -91,7 +91,7 @@ $(BUILD)/tests/traffic: tests/traffic.c | $(BUILD)
 
 $(BUILD)/tests/itest: tests/itest.c | $(BUILD)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -static $< -ljansson -o $@
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -static $< -ljansson -lcrypto -o $@ 2> $(BUILD)/tests/itest-link.log || { cat $(BUILD)/tests/itest-link.log; exit 1; }
 
 $(BUILD)/tests/bench_send: tests/bench_send.c | $(BUILD)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) $< -lbpf -lelf -lz -lpthread -o $@

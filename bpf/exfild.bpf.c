@@ -117,7 +117,7 @@ static __always_inline void account(struct flow_key *key, __s64 sent)
 	struct flow_val *v, nv = {};
 	__u32 zero = 0;
 	void *map;
-	long err;
+	int err;	/* int: before 6.5 the helper's upper 32 bits are not defined */
 
 	if (key->tgid == exfild_self_tgid)
 		return;

@@ -47,9 +47,17 @@ done
 
 if [ "${1:-}" != --unit-only ]; then
 	run_suite cli tests/cli.sh "$B/asan/exfild"
-	run_suite host-auto "$B/tests/itest" --exfild "$B/asan/exfild" \
-		--traffic "$B/tests/traffic" --attach auto --name host-6.18/auto \
-		--expect-tier tracepoint
+	# The geo checks need fixture databases; itest reads their JSON sources.
+	host_itest() {
+		g=tests/fixtures/geo
+		perl tools/mkmmdb.pl --schema city --in $g/geo-city.json --out $B/tests/geo-city.mmdb &&
+		perl tools/mkmmdb.pl --schema asn --in $g/geo-asn.json --out $B/tests/geo-asn.mmdb &&
+		"$B/tests/itest" --exfild "$B/asan/exfild" --traffic "$B/tests/traffic" \
+			--attach auto --name host-6.18/auto --expect-tier tracepoint \
+			--geoip $B/tests/geo-city.mmdb --geo-fixture $g/geo-city.json \
+			--geoip $B/tests/geo-asn.mmdb --geo-fixture $g/geo-asn.json
+	}
+	run_suite host-auto host_itest
 	if [ -z "${EXFILD_SKIP_QEMU:-}" ]; then
 		run_suite qemu-6.1 tests/qemu/matrix.sh
 	else

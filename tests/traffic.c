@@ -43,7 +43,10 @@
 #define MAX_DESTS	(254 * 254)
 #define UDP_MAX		65000	/* below the IPv4 and IPv6 datagram limits */
 #define MMSG_BATCH	64
-#define CHILD_MODE	"__child-tcp"	/* internal: the exec'd half of short-exec */
+/* Internal: the exec'd half of short-exec (named so its command line says so). */
+#define CHILD_MODE	"short-exec-child"
+#define RACE_TCP	4	/* drain-race: TCP sender threads (plus one UDP) */
+#define RACE_CHUNK	16384
 
 struct opts {
 	const char *kase;
@@ -54,6 +57,7 @@ struct opts {
 	int threads;
 	int dests;
 	const char *netns;	/* receivers live in this net namespace */
+	long long ms;		/* drain-race: how long to send */
 	int report_fd;		/* CHILD_MODE: where to write the totals */
 };
 
@@ -68,7 +72,7 @@ struct tot {
 	long long acked;	/* TCP only, -1 otherwise */
 };
 
-static struct opts o = { .threads = 4, .dests = 1100, .report_fd = -1 };
+static struct opts o = { .threads = 4, .dests = 1100, .report_fd = -1, .ms = 3500 };
 static char *buf;		/* payload, MAX(chunk) bytes */
 
 static void die(const char *fmt, ...)
@@ -806,15 +810,74 @@ static void case_many(void)
 	free(d);
 }
 
+/*
+ * drain-race: send without pause for o.ms while the agent swaps and drains
+ * its map; every byte must show up in exactly one interval's record.
+ */
+struct race {
+	int type;
+	struct addr dst;
+	long long deadline;
+	struct tot t;
+};
+
+static void *race_send(void *arg)
+{
+	struct race *r = arg;
+	int fd = sock_to(r->type, &r->dst, r->type == SOCK_STREAM);
+	enum how how = r->type == SOCK_STREAM ? H_SEND : H_SENDTO;
+	long long chunk = r->type == SOCK_STREAM ? RACE_CHUNK : 1000;
+
+	/* Small sends, so many of them land right at a map swap. */
+	while (now_ms() < r->deadline)
+		send_loop(fd, how, &r->dst, chunk, chunk, &r->t);
+	if (r->type == SOCK_STREAM)
+		r->t.acked = tcp_acked(fd, r->t.bytes);
+	close(fd);
+	return NULL;
+}
+
+static void case_race(void)
+{
+	struct race r[RACE_TCP + 1];
+	pthread_t th[RACE_TCP + 1];
+	struct tot tcp = { 0, 0, 0 }, udp = { 0, 0, -1 };
+	struct addr u = dst_addr;
+	long long deadline;
+
+	rx_for_dst(SOCK_STREAM);
+	set_port(&u, 0);
+	set_port(&u, start_rx(SOCK_DGRAM, &u));
+	deadline = now_ms() + o.ms;
+	for (int i = 0; i <= RACE_TCP; i++) {
+		r[i] = (struct race){ i < RACE_TCP ? SOCK_STREAM : SOCK_DGRAM,
+				      i < RACE_TCP ? dst_addr : u, deadline, { 0, 0, -1 } };
+		if (pthread_create(&th[i], NULL, race_send, &r[i]) != 0)
+			die("pthread_create: %s", strerror(errno));
+	}
+	for (int i = 0; i <= RACE_TCP; i++) {
+		struct tot *x = i < RACE_TCP ? &tcp : &udp;
+
+		pthread_join(th[i], NULL);
+		x->bytes += r[i].t.bytes;
+		x->calls += r[i].t.calls;
+		if (i < RACE_TCP)
+			x->acked += r[i].t.acked;
+	}
+	print_line(getpid(), SOCK_STREAM, &dst_addr, &tcp, comm);
+	print_line(getpid(), SOCK_DGRAM, &u, &udp, comm);
+}
+
 /* ---- main ---------------------------------------------------------------------- */
 
 static void usage(void)
 {
 	fprintf(stderr,
 		"usage: traffic CASE [--dst ADDR] [--port N] [--bytes N] [--count N]\n"
-		"               [--threads N] [--dests N] [--sink-netns PATH]\n"
+		"               [--threads N] [--dests N] [--sink-netns PATH] [--seconds S]\n"
 		"cases: tcp4 tcp6 udp4-conn udp6-conn udp4-unconn udp6-unconn v4mapped\n"
-		"       sendmmsg writev sendfile splice write threads short short-exec many fill\n");
+		"       sendmmsg writev sendfile splice write threads short short-exec many fill\n"
+		"       drain-race (sends for --seconds S, default 3.5, at most 30)\n");
 	exit(2);
 }
 
@@ -828,6 +891,19 @@ static long long num_arg(const char *s, long long min, long long max, const char
 	if (errno || *end || end == s || v < min || v > max)
 		die("bad %s '%s' (allowed %lld..%lld)", name, s, min, max);
 	return v;
+}
+
+/* Decimal seconds (e.g. 3.5) as milliseconds; bounded well below the alarm. */
+static long long seconds_arg(const char *s)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || *end || end == s || !(v >= 0.1 && v <= 30))
+		die("bad --seconds '%s' (allowed 0.1..30)", s);
+	return (long long)(v * 1000 + 0.5);
 }
 
 static void parse_args(int argc, char **argv)
@@ -854,6 +930,8 @@ static void parse_args(int argc, char **argv)
 			o.dests = num_arg(v, 1, MAX_DESTS, k);
 		else if (!strcmp(k, "--sink-netns"))
 			o.netns = v;
+		else if (!strcmp(k, "--seconds"))
+			o.ms = seconds_arg(v);
 		else if (!strcmp(k, "--report-fd"))
 			o.report_fd = num_arg(v, 0, 1 << 20, k);
 		else
@@ -930,6 +1008,8 @@ int main(int argc, char **argv)
 		child_tcp();
 	else if (is("many") || is("fill"))
 		case_many();
+	else if (is("drain-race"))
+		case_race();
 	else
 		usage();
 	if (fflush(stdout) != 0)

@@ -13,6 +13,8 @@
 #   QEMU_EXFILD      the static agent                 (build/static/exfild)
 #   QEMU_ITEST       integration test driver          (build/tests/itest)
 #   QEMU_TRAFFIC     traffic generator                (build/tests/traffic)
+#   QEMU_GEO_DIR     files copied to /geo: itest's fixture geo databases
+#                    and their JSON sources           (none)
 set -eu
 
 out=${1:?usage: tools/mkinitramfs.sh OUT.cpio.gz}
@@ -22,6 +24,7 @@ kdir=${QEMU_KERNEL_DIR:-build/qemu/kernel}
 exfild=${QEMU_EXFILD:-build/static/exfild}
 itest=${QEMU_ITEST:-build/tests/itest}
 traffic=${QEMU_TRAFFIC:-build/tests/traffic}
+geo=${QEMU_GEO_DIR:-}
 
 die() { echo "mkinitramfs: $*" >&2; exit 1; }
 for f in "$exfild" "$itest" "$traffic" tests/qemu/init.sh "$kdir/modules/load-order"; do
@@ -56,6 +59,11 @@ install -m 0755 tests/qemu/init.sh "$root/init"
 install -m 0755 "$exfild" "$root/bin/exfild"
 install -m 0755 "$itest" "$root/bin/itest"
 install -m 0755 "$traffic" "$root/bin/traffic"
+if [ -n "$geo" ]; then
+    [ -d "$geo" ] || die "missing $geo"
+    mkdir -p "$root/geo"
+    cp "$geo"/* "$root/geo/"
+fi
 
 # iproute2 at the usual places, plus every library ldd names at the same path
 # it has here (the loader finds them in its built-in multiarch directories).

@@ -638,6 +638,14 @@ void proc_table_on_exec(struct proc_table *pt, const struct task_event *ev)
 		pi.source = PROC_SRC_EXEC;
 		if (ev->cgroup_id)
 			pi.cgroup_id = ev->cgroup_id;
+		/* Caught as a zombie: /proc still lists it but has no executable
+		 * any more. The path the exec event carried stands in. */
+		if (!pi.executable && ev->filename[0]) {
+			pi.executable = strndup(ev->filename, strnlen(ev->filename, sizeof(ev->filename)));
+			pi.hash_reason = "process_gone";
+			pi.source = PROC_SRC_EVENT;
+			pt->st.proc_gone++;
+		}
 	} else {
 		pt->st.proc_gone++;
 		from_event(pt, ev, &pi);
@@ -685,6 +693,13 @@ void proc_table_on_exit(struct proc_table *pt, const struct task_event *ev)
 		pi.exe_deleted = par->pi.exe_deleted;
 		pi.fileless = par->pi.fileless;
 		pi.exe_writable_by_others = par->pi.exe_writable_by_others;
+		/* Same image, same argv memory: the command line is the parent's too. */
+		if (par->pi.args_len && (pi.args = malloc(par->pi.args_len))) {
+			memcpy(pi.args, par->pi.args, par->pi.args_len);
+			pi.args_len = par->pi.args_len;
+			pi.argc = par->pi.argc;
+			pi.args_truncated = par->pi.args_truncated;
+		}
 	}
 	insert(pt, &pi);
 }

@@ -68,12 +68,26 @@ $IP link del probe0 2>/dev/null
 $IP netns del probe 2>/dev/null
 stage setup
 
+# Fixture geo databases and their sources (tests/qemu/matrix.sh puts them in
+# /geo): itest checks every record's geo fields against them.
+GEO=
+for s in city asn; do
+    if [ -f /geo/geo-$s.mmdb ] && [ -f /geo/geo-$s.json ]; then
+        GEO="$GEO --geoip /geo/geo-$s.mmdb --geo-fixture /geo/geo-$s.json"
+    else
+        notok geo-files "no /geo/geo-$s.mmdb or /geo/geo-$s.json in the initramfs"
+    fi
+done
+
 # itest prints its own ok/not ok lines; make sure a crash or a timeout still
-# leaves a `not ok` behind.
+# leaves a `not ok` behind. drain-race sends for less time than on the host:
+# emulation is slow and it runs three times.
 run_itest() {   # run_itest ATTACH EXPECT_TIER
     name=$P/$1
+    # $GEO unquoted on purpose: it is a list of arguments without spaces.
     { timeout -s TERM 150 /bin/itest --exfild /bin/exfild --traffic /bin/traffic \
-        --attach "$1" --name "$name" --expect-tier "$2"; echo $? > /tmp/rc; } 2>&1 |
+        --attach "$1" --name "$name" --expect-tier "$2" --race-seconds 2.5 $GEO
+      echo $? > /tmp/rc; } 2>&1 |
         tee /tmp/itest.out
     rc=$(cat /tmp/rc)
     # A killed itest leaves its agent and traffic behind; they would skew the

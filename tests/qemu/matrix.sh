@@ -44,9 +44,19 @@ if [ -n "$missing" ]; then
         boot_fail "make$missing failed: $(tail -n 1 "$out/make.log")"
 fi
 
+# itest's geo checks: fixture databases, with the JSON sources it reads.
+rm -rf "$out/geo"
+mkdir -p "$out/geo"
+for s in city asn; do
+    perl tools/mkmmdb.pl --schema $s --in tests/fixtures/geo/geo-$s.json \
+        --out "$out/geo/geo-$s.mmdb" > "$out/geo.log" 2>&1 &&
+        cp tests/fixtures/geo/geo-$s.json "$out/geo/" ||
+        boot_fail "fixture geo database: $(tail -n 1 "$out/geo.log")"
+done
+
 # Always rebuilt (about a second) so the VM never runs stale binaries.
 QEMU_KERNEL_DIR="$out/kernel" QEMU_EXFILD=$exfild QEMU_ITEST=$itest QEMU_TRAFFIC=$traffic \
-    tools/mkinitramfs.sh "$out/initrd.cpio.gz" > "$out/initrd.log" 2>&1 ||
+    QEMU_GEO_DIR="$out/geo" tools/mkinitramfs.sh "$out/initrd.cpio.gz" > "$out/initrd.log" 2>&1 ||
     boot_fail "initramfs: $(tail -n 1 "$out/initrd.log")"
 t_built=$(elapsed)
 
