@@ -72,6 +72,15 @@ struct send_dst {
 	__u8 valid;
 };
 
+/*
+ * Destinations stashed and not yet taken, over all threads. While it is 0
+ * no UDP send anywhere is carrying an address, and sock_send_length skips
+ * the per-thread look-up: connected UDP then costs what TCP costs. A stash
+ * left behind (a path that never reaches the tracepoint) only keeps the
+ * slow path on; it never makes a send lose its destination.
+ */
+__u64 stashed = 0;
+
 struct {
 	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
@@ -435,15 +444,17 @@ int BPF_PROG(tp_sock_send_length, struct sock *sk, int ret, int flags)
 	key.proto = proto;
 	if (proto == EXFILD_PROTO_UDP) {
 		/* Always consume the slot, also on error, so a failed send
-		 * cannot leave a destination for the next one. */
-		struct task_struct *t = bpf_get_current_task_btf();
+		 * cannot leave a destination for the next one. A thread that
+		 * never sent to an address has no local storage at all. */
+		if (stashed) {
+			struct task_struct *t = bpf_get_current_task_btf();
 
-		/* A thread that never sent to an address has no local storage
-		 * at all: skip the (dearer) storage lookup for it. */
-		if (t->bpf_storage)
-			d = bpf_task_storage_get(&send_dsts, t, 0, 0);
+			if (t->bpf_storage)
+				d = bpf_task_storage_get(&send_dsts, t, 0, 0);
+		}
 		if (d && d->valid) {
 			d->valid = 0;
+			__sync_fetch_and_sub(&stashed, 1);
 			if (ret > 0) {
 				key_from_dst(&key, d);
 				key.tgid = d->tgid;
@@ -467,6 +478,8 @@ static __always_inline void stash_dst(const __u8 *addr, int len, __u32 port_be, 
 				 BPF_LOCAL_STORAGE_GET_F_CREATE);
 	if (!d)
 		return;
+	if (!d->valid)
+		__sync_fetch_and_add(&stashed, 1);
 	d->tgid = current_tgid();
 	__builtin_memcpy(d->daddr, addr, 16);
 	d->dport = bpf_ntohs((__u16)port_be);

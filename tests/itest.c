@@ -55,7 +55,7 @@
  */
 static const char *const cases_list[] = {
 	"tcp4", "tcp6", "udp4-conn", "udp6-conn", "udp4-unconn", "udp6-unconn",
-	"v4mapped", "sendmmsg", "writev", "sendfile", "splice", "write",
+	"udp4-conn-sendto", "udp6-conn-sendto", "v4mapped", "sendmmsg", "writev", "sendfile", "splice", "write",
 	"threads", "short", "short-exec", "many",
 };
 #define N_CASES (sizeof(cases_list) / sizeof(cases_list[0]))

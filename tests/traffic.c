@@ -623,6 +623,46 @@ static void case_sendmmsg(void)
 	print_line(getpid(), SOCK_DGRAM, &d[1], &t[1], comm);
 }
 
+/*
+ * A connected UDP socket that also sends elsewhere with sendto(): each
+ * datagram must be counted for the address it really went to, not for
+ * the socket's peer (else a connect() to a harmless host would hide
+ * where the data went).
+ */
+static void case_udp_conn_sendto(void)
+{
+	struct addr d[2] = { dst_addr, dst_addr };
+	struct tot t[2] = { { 0, 0, -1 }, { 0, 0, -1 } };
+	long long chunk = chunk_of(o.bytes, o.count);
+	int fd;
+
+	if (chunk > UDP_MAX)
+		die("datagram of %lld bytes is too big; raise --count", chunk);
+	set_port(&d[0], start_rx(SOCK_DGRAM, &d[0]));
+	set_port(&d[1], 0);
+	set_port(&d[1], start_rx(SOCK_DGRAM, &d[1]));
+	fd = sock_to(SOCK_DGRAM, &d[0], 1);
+	for (int k = 0; k < 2 * o.count; k++) {
+		int which = k % 2;
+		long long left = o.bytes - (long long)(k / 2) * chunk;
+		size_t len = left < chunk ? (size_t)left : (size_t)chunk;
+		ssize_t r = which ? sendto(fd, buf, len, 0, (struct sockaddr *)&d[1].ss, d[1].len)
+				  : send(fd, buf, len, 0);
+
+		if (r < 0 && errno == EINTR) {
+			k--;
+			continue;
+		}
+		if (r < 0)
+			die("%s: %s", which ? "sendto" : "send", strerror(errno));
+		t[which].bytes += r;
+		t[which].calls++;
+	}
+	close(fd);
+	print_line(getpid(), SOCK_DGRAM, &d[0], &t[0], comm);
+	print_line(getpid(), SOCK_DGRAM, &d[1], &t[1], comm);
+}
+
 static void case_file(int use_splice)
 {
 	struct tot t = { 0, 0, -1 };
@@ -875,7 +915,8 @@ static void usage(void)
 	fprintf(stderr,
 		"usage: traffic CASE [--dst ADDR] [--port N] [--bytes N] [--count N]\n"
 		"               [--threads N] [--dests N] [--sink-netns PATH] [--seconds S]\n"
-		"cases: tcp4 tcp6 udp4-conn udp6-conn udp4-unconn udp6-unconn v4mapped\n"
+		"cases: tcp4 tcp6 udp4-conn udp6-conn udp4-unconn udp6-unconn udp4-conn-sendto\n"
+		"       udp6-conn-sendto v4mapped\n"
 		"       sendmmsg writev sendfile splice write threads short short-exec many fill\n"
 		"       drain-race (sends for --seconds S, default 3.5, at most 30)\n");
 	exit(2);
@@ -990,6 +1031,8 @@ int main(int argc, char **argv)
 		case_udp(1);
 	else if (is("udp4-unconn") || is("udp6-unconn"))
 		case_udp(0);
+	else if (is("udp4-conn-sendto") || is("udp6-conn-sendto"))
+		case_udp_conn_sendto();
 	else if (is("v4mapped"))
 		case_v4mapped();
 	else if (is("sendmmsg"))
