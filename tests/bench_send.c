@@ -352,11 +352,13 @@ int main(int argc, char **argv)
 	/* 2. Throughput, A/B alternated. */
 	printf("\n## Send throughput, 64-byte messages, %d rounds of %.1f s, A/B alternated\n\n",
 	       rounds, secs);
-	printf("| send | without agent (sends/s, median) | with agent | change |\n|---|---|---|---|\n");
+	printf("| send | without agent (sends/s, median) | with agent | change | empty programs on the same hooks instead | change |\n"
+	       "|---|---|---|---|---|---|\n");
 	{
-		double without[K_COUNT][50], with[K_COUNT][50];
+		double without[K_COUNT][50], with[K_COUNT][50], empty[K_COUNT][50];
 
 		for (int r = 0; r < rounds; r++) {
+			struct bpf_object *o;
 			pid_t a;
 
 			for (int k = 0; k < K_COUNT; k++)
@@ -365,16 +367,23 @@ int main(int argc, char **argv)
 			for (int k = 0; k < K_COUNT; k++)
 				with[k][r] = send_loop(&peer, (enum kind)k, secs, 0) / secs;
 			agent_stop(a);
+			/* What merely having a program on these hooks costs. */
+			o = calib_start(calib_obj);
+			for (int k = 0; k < K_COUNT; k++)
+				empty[k][r] = send_loop(&peer, (enum kind)k, secs, 0) / secs;
+			bpf_object__close(o);
 		}
 		for (int k = 0; k < K_COUNT; k++) {
-			double m0, m1;
+			double m0, m1, m2;
 
 			qsort(without[k], (size_t)rounds, sizeof(double), cmp_double);
 			qsort(with[k], (size_t)rounds, sizeof(double), cmp_double);
+			qsort(empty[k], (size_t)rounds, sizeof(double), cmp_double);
 			m0 = without[k][rounds / 2];
 			m1 = with[k][rounds / 2];
-			printf("| %s | %.0f | %.0f | %+.1f%% |\n", kind_name[k], m0, m1,
-			       (m1 / m0 - 1) * 100);
+			m2 = empty[k][rounds / 2];
+			printf("| %s | %.0f | %.0f | %+.1f%% | %.0f | %+.1f%% |\n", kind_name[k], m0, m1,
+			       (m1 / m0 - 1) * 100, m2, (m2 / m0 - 1) * 100);
 		}
 	}
 	return 0;
