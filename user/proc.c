@@ -1,27 +1,24 @@
-/* Process context table; see proc.h. */
+/* Process context table; see proc.h. Reading /proc is procfs.c's job. */
 #include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <grp.h>
-#include <limits.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <openssl/evp.h>
 
-#include "cgroup.h"
+#include "container.h"
 #include "exehash.h"
 #include "json.h"
 #include "log.h"
 #include "proc.h"
+#include "procfs.h"
 
 #define ID_CACHE 64		/* uid->name and gid->name, direct-mapped */
-#define FILEID_KERNFS 0xfe	/* file handle type of a cgroup2 directory */
 
 struct link {
 	struct link *prev, *next;
@@ -47,8 +44,7 @@ struct proc_table {
 	char boot_id[64];
 	int64_t boot_unix_ns;	/* wall-clock time of boot */
 	uint64_t ns_per_tick;
-	char cg2_mount[PATH_MAX];	/* "" if no cgroup2 mount */
-	int cg2_fd;
+	struct cgroup2_mount cg2;
 	struct idname users[ID_CACHE], groups[ID_CACHE];
 	struct proc_stats st;
 };
@@ -85,50 +81,6 @@ static int64_t clock_ns(clockid_t id)
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-/* Read up to size-1 bytes of a small file and NUL-terminate; -1 on error. */
-static ssize_t read_at(int dirfd, const char *name, char *buf, size_t size)
-{
-	int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC);
-	size_t n = 0;
-
-	if (fd < 0)
-		return -1;
-	while (n < size - 1) {
-		ssize_t r = read(fd, buf + n, size - 1 - n);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			close(fd);
-			return -1;
-		}
-		if (r == 0)
-			break;
-		n += (size_t)r;
-	}
-	close(fd);
-	buf[n] = '\0';
-	return (ssize_t)n;
-}
-
-/* readlinkat into a new string; NULL if unreadable. */
-static char *link_at(int dirfd, const char *name)
-{
-	char buf[PATH_MAX];
-	ssize_t n = readlinkat(dirfd, name, buf, sizeof(buf) - 1);
-
-	if (n <= 0)
-		return NULL;
-	return strndup(buf, (size_t)n);
-}
-
-static void copy_bytes(char *dst, size_t dstsz, const char *src, size_t n)
-{
-	if (n >= dstsz)
-		n = dstsz - 1;
-	memcpy(dst, src, n);
-	dst[n] = '\0';
-}
-
 static void entity_id(const struct proc_table *pt, uint32_t pid, uint64_t ticks, char out[33])
 {
 	unsigned char md[EVP_MAX_MD_SIZE];
@@ -160,232 +112,15 @@ static void id_name(struct idname *cache, uint32_t id, bool group, char *out, si
 		c->name[0] = '\0';	/* also remembers "no such user" */
 		if (group) {
 			if (!getgrgid_r(id, &gr, buf, sizeof(buf), &grr) && grr)
-				copy_bytes(c->name, sizeof(c->name), gr.gr_name, strlen(gr.gr_name));
+				snprintf(c->name, sizeof(c->name), "%s", gr.gr_name);
 		} else if (!getpwuid_r(id, &pw, buf, sizeof(buf), &pwr) && pwr) {
-			copy_bytes(c->name, sizeof(c->name), pw.pw_name, strlen(pw.pw_name));
+			snprintf(c->name, sizeof(c->name), "%s", pw.pw_name);
 		}
 	}
-	copy_bytes(out, outsz, c->name, strlen(c->name));
+	snprintf(out, outsz, "%s", c->name);
 }
 
-/* ---- cgroups ---------------------------------------------------------- */
-
-static bool is_hex(char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); }
-static bool is_alnum(char c)
-{
-	return is_hex(c) || (c >= 'g' && c <= 'z') || (c >= 'A' && c <= 'Z');
-}
-
-/*
- * Container runtimes name the container's cgroup after its 64-hex id:
- * docker-<id>.scope, /docker/<id>, cri-containerd-<id>.scope,
- * crio-<id>.scope, libpod-<id>.scope, /kubepods/.../<id>. Take the deepest
- * path component holding exactly 64 hex digits between non-alphanumerics;
- * conmon (podman/cri-o's monitor) lives beside the container, not in it.
- */
-bool proc_container_id(const char *path, size_t len, char out[65])
-{
-	bool found = false;
-	size_t i = 0;
-
-	while (i < len) {
-		size_t s = i, e;
-		while (i < len && path[i] != '/')
-			i++;
-		e = i++;
-		if (memmem(path + s, e - s, "conmon", 6))
-			continue;
-		for (size_t j = s; j < e;) {
-			size_t k = j;
-			if (!is_hex(path[j]) || (j > s && is_alnum(path[j - 1]))) {
-				j++;
-				continue;
-			}
-			while (k < e && is_hex(path[k]))
-				k++;
-			if (k - j == 64 && (k == e || !is_alnum(path[k]))) {
-				copy_bytes(out, 65, path + j, 64);
-				found = true;
-			}
-			j = k;
-		}
-	}
-	return found;
-}
-
-/* cgroup2 may be mounted late (by the loader): callers retry while missing. */
-static void find_cgroup2(struct proc_table *pt)
-{
-	if (pt->cg2_fd >= 0 || cgroup2_find("/proc/mounts", pt->cg2_mount, sizeof(pt->cg2_mount)))
-		return;
-	pt->cg2_fd = open(pt->cg2_mount, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-}
-
-/* /proc/PID/cgroup: container id from any hierarchy (v2 first), v2 id. */
-static void read_cgroup(struct proc_table *pt, int dirfd, struct proc_info *pi)
-{
-	char buf[8192];
-	const char *v2 = NULL;
-	size_t v2len = 0;
-
-	if (read_at(dirfd, "cgroup", buf, sizeof(buf)) <= 0)
-		return;
-	/* Lines are "id:controllers:path"; v2's is "0::path" and is tried first. */
-	for (int pass = 0; pass < 2 && !pi->container_id[0]; pass++) {
-		for (char *l = buf; *l;) {
-			size_t n = strcspn(l, "\n");
-			bool is_v2 = !strncmp(l, "0::", 3);
-			char *c = memchr(l, ':', n);
-			char *p = c ? memchr(c + 1, ':', n - (size_t)(c + 1 - l)) : NULL;
-
-			if (is_v2) {
-				v2 = l + 3;
-				v2len = n - 3;
-			}
-			if (p && is_v2 == (pass == 0) && !pi->container_id[0])
-				proc_container_id(p + 1, n - (size_t)(p + 1 - l), pi->container_id);
-			l += n + (l[n] == '\n');
-		}
-	}
-	if (v2 && !pi->cgroup_id && pt->cg2_mount[0]) {
-		char path[PATH_MAX + 64];
-		struct stat st;
-		/* A cgroup2 directory's inode number is its cgroup id. */
-		snprintf(path, sizeof(path), "%s%.*s", pt->cg2_mount, (int)v2len, v2);
-		if (!stat(path, &st))
-			pi->cgroup_id = st.st_ino;
-	}
-}
-
-/* The process is gone: find its cgroup's path from the id the kernel sent. */
-static void container_from_id(struct proc_table *pt, uint64_t id, char out[65])
-{
-	union {
-		struct file_handle fh;
-		char raw[sizeof(struct file_handle) + sizeof(uint64_t)];
-	} h;
-	char fdpath[64], path[PATH_MAX];
-
-	if (pt->cg2_fd < 0 || !id)
-		return;
-	h.fh.handle_bytes = sizeof(uint64_t);
-	h.fh.handle_type = FILEID_KERNFS;
-	memcpy(h.fh.f_handle, &id, sizeof(id));
-	int fd = open_by_handle_at(pt->cg2_fd, &h.fh, O_PATH | O_CLOEXEC);
-	if (fd < 0)
-		return;
-	snprintf(fdpath, sizeof(fdpath), "/proc/self/fd/%d", fd);
-	ssize_t n = readlink(fdpath, path, sizeof(path) - 1);
-	close(fd);
-	if (n > 0)
-		proc_container_id(path, (size_t)n, out);
-}
-
-/* ---- reading one process ---------------------------------------------- */
-
-/* comm, ppid and start ticks from /proc/PID/stat. */
-static int read_stat(int dirfd, char *name, size_t namesz, uint32_t *ppid, uint64_t *ticks)
-{
-	char buf[1024];
-	unsigned long long start;
-	unsigned int pp;
-
-	if (read_at(dirfd, "stat", buf, sizeof(buf)) <= 0)
-		return -1;
-	/* comm may hold spaces and parentheses: it ends at the last ')'. */
-	char *l = strchr(buf, '('), *r = strrchr(buf, ')');
-	if (!l || !r || r < l)
-		return -1;
-	if (sscanf(r + 1, " %*c %u %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s "
-		   "%*s %*s %*s %*s %llu", &pp, &start) != 2)
-		return -1;
-	copy_bytes(name, namesz, l + 1, (size_t)(r - l - 1));
-	*ppid = pp;
-	*ticks = start;
-	return 0;
-}
-
-static void read_args(int dirfd, struct proc_info *pi)
-{
-	char buf[PROC_ARGS_BYTES + 2];
-	ssize_t n = read_at(dirfd, "cmdline", buf, sizeof(buf));
-	size_t len = 0;
-
-	if (n <= 0)
-		return;
-	if ((size_t)n > PROC_ARGS_BYTES) {
-		n = PROC_ARGS_BYTES;
-		pi->args_truncated = true;
-	}
-	/* Keep at most PROC_ARGS_MAX strings; each ends with a NUL. */
-	while (len < (size_t)n && pi->argc < PROC_ARGS_MAX) {
-		size_t a = strnlen(buf + len, (size_t)n - len);
-		len += a + 1;
-		pi->argc++;
-	}
-	if (len < (size_t)n)
-		pi->args_truncated = true;
-	if (len > (size_t)n) {	/* last string was cut: terminate it within n */
-		buf[n - 1] = '\0';
-		len = (size_t)n;
-	}
-	pi->args = malloc(len);
-	if (!pi->args) {
-		pi->argc = 0;
-		return;
-	}
-	memcpy(pi->args, buf, len);
-	pi->args_len = len;
-}
-
-static bool mode_lets_others_write(const struct stat *st)
-{
-	return (st->st_mode & (S_IWGRP | S_IWOTH)) || st->st_uid != 0;
-}
-
-/* exe link, deleted/fileless/writable facts and the hash entry. */
-static void read_exe(struct proc_table *pt, int dirfd, struct proc_info *pi)
-{
-	static const char del[] = " (deleted)";
-	const size_t dlen = sizeof(del) - 1;
-	struct stat st, dst;
-
-	pi->executable = link_at(dirfd, "exe");
-	if (!pi->executable) {
-		/* ENOENT: a kernel thread or a zombie has no executable */
-		pi->hash_reason = errno == EACCES || errno == EPERM ? "permission_denied"
-								    : "no_executable";
-		return;
-	}
-	size_t n = strlen(pi->executable);
-	bool marked = n > dlen && !strcmp(pi->executable + n - dlen, del);
-	if (!fstatat(dirfd, "exe", &st, 0)) {
-		pi->facts_known = true;
-		pi->fileless = marked && !strncmp(pi->executable, "/memfd:", 7);
-		/* nlink tells a deleted file from one really named "x (deleted)". */
-		pi->exe_deleted = marked && (st.st_nlink == 0 || pi->fileless);
-		pi->exe_writable_by_others = mode_lets_others_write(&st);
-	}
-	if (pi->exe_deleted)
-		pi->executable[n - dlen] = '\0';
-	if (pi->facts_known && !pi->fileless) {
-		char *slash = strrchr(pi->executable, '/');
-		if (slash) {
-			char dir[PATH_MAX];
-			copy_bytes(dir, sizeof(dir), pi->executable,
-				   slash == pi->executable ? 1 : (size_t)(slash - pi->executable));
-			if (!stat(dir, &dst) && mode_lets_others_write(&dst))
-				pi->exe_writable_by_others = true;
-		}
-	}
-	if (pt->eh) {
-		pi->hash = exehash_get(pt->eh, dirfd, pi->pid);
-		if (!pi->hash)
-			pi->hash_reason = "open_failed";
-	} else {
-		pi->hash_reason = "disabled";
-	}
-}
+/* ---- one process: from /proc or from an event --------------------------- */
 
 static void fill_common(struct proc_table *pt, struct proc_info *pi)
 {
@@ -409,7 +144,6 @@ static void fill_parent(struct proc_table *pt, struct proc_info *pi)
 {
 	struct proc_parent *pp = &pi->parent;
 	struct node *n;
-	char path[64];
 
 	if (!pi->ppid)
 		return;
@@ -420,17 +154,7 @@ static void fill_parent(struct proc_table *pt, struct proc_info *pi)
 		pp->start_ticks = n->pi.start_ticks;
 		pp->known = true;
 	} else {
-		uint32_t gpp;
-		snprintf(path, sizeof(path), "/proc/%u", pi->ppid);
-		int dfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (dfd < 0)
-			return;
-		if (!read_stat(dfd, pp->name, sizeof(pp->name), &gpp, &pp->start_ticks) &&
-		    pp->start_ticks <= pi->start_ticks) {
-			pp->known = true;
-			pp->executable = link_at(dfd, "exe");
-		}
-		close(dfd);
+		procfs_read_parent(pi->ppid, pi->start_ticks, pp);
 	}
 	if (!pp->known)
 		return;
@@ -444,35 +168,12 @@ static void fill_parent(struct proc_table *pt, struct proc_info *pi)
  */
 static int capture(struct proc_table *pt, uint32_t pid, uint64_t want_ticks, struct proc_info *pi)
 {
-	char path[64], buf[4096];
-	int dfd;
+	int r = procfs_read(pid, want_ticks, pt->eh, &pt->cg2, pi);
 
-	memset(pi, 0, sizeof(*pi));
-	pi->pid = pid;
-	snprintf(path, sizeof(path), "/proc/%u", pid);
-	/* Every read goes through this fd: it stays bound to this very process. */
-	dfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd < 0)
+	if (r == PROCFS_OTHER_START)
+		pt->st.start_mismatch++;
+	if (r)
 		return -1;
-	if (read_stat(dfd, pi->name, sizeof(pi->name), &pi->ppid, &pi->start_ticks) ||
-	    (want_ticks != UINT64_MAX && pi->start_ticks != want_ticks)) {
-		if (want_ticks != UINT64_MAX && pi->start_ticks != want_ticks)
-			pt->st.start_mismatch++;
-		close(dfd);
-		return -1;
-	}
-	if (read_at(dfd, "status", buf, sizeof(buf)) > 0) {
-		char *u = strstr(buf, "\nUid:"), *g = strstr(buf, "\nGid:");
-		if (u)
-			sscanf(u, "\nUid: %u", &pi->uid);
-		if (g)
-			sscanf(g, "\nGid: %u", &pi->gid);
-	}
-	read_args(dfd, pi);
-	pi->cwd = link_at(dfd, "cwd");
-	read_cgroup(pt, dfd, pi);
-	read_exe(pt, dfd, pi);
-	close(dfd);
 	fill_common(pt, pi);
 	fill_parent(pt, pi);
 	return 0;
@@ -488,11 +189,12 @@ static void from_event(struct proc_table *pt, const struct task_event *ev, struc
 	pi->gid = ev->gid;
 	pi->start_ticks = ev->start_ns / pt->ns_per_tick;
 	pi->cgroup_id = ev->cgroup_id;
-	copy_bytes(pi->name, sizeof(pi->name), ev->comm, strnlen(ev->comm, sizeof(ev->comm)));
+	snprintf(pi->name, sizeof(pi->name), "%.*s", (int)strnlen(ev->comm, sizeof(ev->comm)),
+		 ev->comm);
 	if (ev->kind == PROC_EXEC && ev->filename[0])
 		pi->executable = strndup(ev->filename, strnlen(ev->filename, sizeof(ev->filename)));
 	pi->hash_reason = "process_gone";
-	container_from_id(pt, ev->cgroup_id, pi->container_id);
+	container_from_cgroup_id(&pt->cg2, ev->cgroup_id, pi->container_id);
 	fill_common(pt, pi);
 	fill_parent(pt, pi);
 }
@@ -562,7 +264,6 @@ static struct node *insert(struct proc_table *pt, struct proc_info *pi)
 struct proc_table *proc_table_new(size_t max_entries, struct exehash *eh)
 {
 	struct proc_table *pt = calloc(1, sizeof(*pt));
-	char buf[64];
 	long tck = sysconf(_SC_CLK_TCK);
 
 	if (!pt)
@@ -578,15 +279,13 @@ struct proc_table *proc_table_new(size_t max_entries, struct exehash *eh)
 	}
 	list_init(&pt->live);
 	list_init(&pt->exited);
-	pt->cg2_fd = -1;
+	cgroup2_mount_init(&pt->cg2);
 	pt->eh = eh;
 	pt->ns_per_tick = 1000000000ULL / (uint64_t)(tck > 0 ? tck : 100);
 	pt->boot_unix_ns = clock_ns(CLOCK_REALTIME) - clock_ns(CLOCK_BOOTTIME);
-	if (read_at(AT_FDCWD, "/proc/sys/kernel/random/boot_id", buf, sizeof(buf)) > 0)
-		copy_bytes(pt->boot_id, sizeof(pt->boot_id), buf, strcspn(buf, "\n"));
-	else
+	if (!procfs_boot_id(pt->boot_id, sizeof(pt->boot_id)))
 		log_warn("cannot read boot_id: entity ids are unique to this boot only");
-	find_cgroup2(pt);
+	cgroup2_mount_find(&pt->cg2);
 	return pt;
 }
 
@@ -597,8 +296,7 @@ void proc_table_free(struct proc_table *pt)
 	for (size_t i = 0; i < pt->nbucket; i++)
 		while (pt->bucket[i])
 			remove_node(pt, pt->bucket[i]);
-	if (pt->cg2_fd >= 0)
-		close(pt->cg2_fd);
+	cgroup2_mount_close(&pt->cg2);
 	free(pt->bucket);
 	free(pt);
 }
@@ -609,7 +307,7 @@ void proc_table_scan(struct proc_table *pt)
 	struct dirent *de;
 	struct proc_info pi;
 
-	find_cgroup2(pt);
+	cgroup2_mount_find(&pt->cg2);
 	if (!d) {
 		log_warn("cannot list /proc: %s", strerror(errno));
 		return;

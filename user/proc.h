@@ -105,13 +105,6 @@ void proc_table_get_stats(const struct proc_table *pt, struct proc_stats *st);
 bool proc_table_user_name(struct proc_table *pt, uint32_t uid, char *out, size_t outsz);
 
 /*
- * The container id a cgroup path names (docker-<id>.scope, /docker/<id>,
- * cri-containerd-<id>.scope, crio-<id>.scope, libpod-<id>.scope,
- * /kubepods/.../<id>: 64 hex digits), into out; false if none.
- */
-bool proc_container_id(const char *path, size_t len, char out[65]);
-
-/*
  * Add process.*, user.*, group.*, container.id and exfild.* fields to root.
  * A user.id or exfild.cgroup_id already in root (the flow's, from send
  * time) is kept; user.name is added only if it names that user.id.

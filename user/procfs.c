@@ -1,0 +1,240 @@
+/* Reading one process from /proc; see procfs.h. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "container.h"
+#include "exehash.h"
+#include "procfs.h"
+
+/* Read up to size-1 bytes of a small file and NUL-terminate; -1 on error. */
+static ssize_t read_at(int dirfd, const char *name, char *buf, size_t size)
+{
+	int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC);
+	size_t n = 0;
+
+	if (fd < 0)
+		return -1;
+	while (n < size - 1) {
+		ssize_t r = read(fd, buf + n, size - 1 - n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			close(fd);
+			return -1;
+		}
+		if (r == 0)
+			break;
+		n += (size_t)r;
+	}
+	close(fd);
+	buf[n] = '\0';
+	return (ssize_t)n;
+}
+
+/* readlinkat into a new string; NULL if unreadable. */
+static char *link_at(int dirfd, const char *name)
+{
+	char buf[PATH_MAX];
+	ssize_t n = readlinkat(dirfd, name, buf, sizeof(buf) - 1);
+
+	if (n <= 0)
+		return NULL;
+	return strndup(buf, (size_t)n);
+}
+
+static void copy_bytes(char *dst, size_t dstsz, const char *src, size_t n)
+{
+	if (n >= dstsz)
+		n = dstsz - 1;
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+}
+
+/* comm, ppid and start ticks from /proc/PID/stat. */
+static int read_stat(int dirfd, char *name, size_t namesz, uint32_t *ppid, uint64_t *ticks)
+{
+	char buf[1024];
+	unsigned long long start;
+	unsigned int pp;
+
+	if (read_at(dirfd, "stat", buf, sizeof(buf)) <= 0)
+		return -1;
+	/* comm may hold spaces and parentheses: it ends at the last ')'. */
+	char *l = strchr(buf, '('), *r = strrchr(buf, ')');
+	if (!l || !r || r < l)
+		return -1;
+	if (sscanf(r + 1, " %*c %u %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s "
+		   "%*s %*s %*s %*s %llu", &pp, &start) != 2)
+		return -1;
+	copy_bytes(name, namesz, l + 1, (size_t)(r - l - 1));
+	*ppid = pp;
+	*ticks = start;
+	return 0;
+}
+
+/* Real uid and gid from /proc/PID/status. */
+static void read_ids(int dirfd, struct proc_info *pi)
+{
+	char buf[4096];
+
+	if (read_at(dirfd, "status", buf, sizeof(buf)) > 0) {
+		char *u = strstr(buf, "\nUid:"), *g = strstr(buf, "\nGid:");
+		if (u)
+			sscanf(u, "\nUid: %u", &pi->uid);
+		if (g)
+			sscanf(g, "\nGid: %u", &pi->gid);
+	}
+}
+
+static void read_args(int dirfd, struct proc_info *pi)
+{
+	char buf[PROC_ARGS_BYTES + 2];
+	ssize_t n = read_at(dirfd, "cmdline", buf, sizeof(buf));
+	size_t len = 0;
+
+	if (n <= 0)
+		return;
+	if ((size_t)n > PROC_ARGS_BYTES) {
+		n = PROC_ARGS_BYTES;
+		pi->args_truncated = true;
+	}
+	/* Keep at most PROC_ARGS_MAX strings; each ends with a NUL. */
+	while (len < (size_t)n && pi->argc < PROC_ARGS_MAX) {
+		size_t a = strnlen(buf + len, (size_t)n - len);
+		len += a + 1;
+		pi->argc++;
+	}
+	if (len < (size_t)n)
+		pi->args_truncated = true;
+	if (len > (size_t)n) {	/* last string was cut: terminate it within n */
+		buf[n - 1] = '\0';
+		len = (size_t)n;
+	}
+	pi->args = malloc(len);
+	if (!pi->args) {
+		pi->argc = 0;
+		return;
+	}
+	memcpy(pi->args, buf, len);
+	pi->args_len = len;
+}
+
+/* /proc/PID/cgroup: container id and cgroup v2 id. */
+static void read_cgroup(const struct cgroup2_mount *cg2, int dirfd, struct proc_info *pi)
+{
+	char buf[8192];
+
+	if (read_at(dirfd, "cgroup", buf, sizeof(buf)) <= 0)
+		return;
+	container_from_proc_cgroup(cg2, buf, pi->container_id, &pi->cgroup_id);
+}
+
+static bool mode_lets_others_write(const struct stat *st)
+{
+	return (st->st_mode & (S_IWGRP | S_IWOTH)) || st->st_uid != 0;
+}
+
+/* exe link, deleted/fileless/writable facts and the hash entry. */
+static void read_exe(struct exehash *eh, int dirfd, struct proc_info *pi)
+{
+	static const char del[] = " (deleted)";
+	const size_t dlen = sizeof(del) - 1;
+	struct stat st, dst;
+
+	pi->executable = link_at(dirfd, "exe");
+	if (!pi->executable) {
+		/* ENOENT: a kernel thread or a zombie has no executable */
+		pi->hash_reason = errno == EACCES || errno == EPERM ? "permission_denied"
+								    : "no_executable";
+		return;
+	}
+	size_t n = strlen(pi->executable);
+	bool marked = n > dlen && !strcmp(pi->executable + n - dlen, del);
+	if (!fstatat(dirfd, "exe", &st, 0)) {
+		pi->facts_known = true;
+		pi->fileless = marked && !strncmp(pi->executable, "/memfd:", 7);
+		/* nlink tells a deleted file from one really named "x (deleted)". */
+		pi->exe_deleted = marked && (st.st_nlink == 0 || pi->fileless);
+		pi->exe_writable_by_others = mode_lets_others_write(&st);
+	}
+	if (pi->exe_deleted)
+		pi->executable[n - dlen] = '\0';
+	if (pi->facts_known && !pi->fileless) {
+		char *slash = strrchr(pi->executable, '/');
+		if (slash) {
+			char dir[PATH_MAX];
+			copy_bytes(dir, sizeof(dir), pi->executable,
+				   slash == pi->executable ? 1 : (size_t)(slash - pi->executable));
+			if (!stat(dir, &dst) && mode_lets_others_write(&dst))
+				pi->exe_writable_by_others = true;
+		}
+	}
+	if (eh) {
+		pi->hash = exehash_get(eh, dirfd, pi->pid);
+		if (!pi->hash)
+			pi->hash_reason = "open_failed";
+	} else {
+		pi->hash_reason = "disabled";
+	}
+}
+
+int procfs_read(uint32_t pid, uint64_t want_ticks, struct exehash *eh,
+		const struct cgroup2_mount *cg2, struct proc_info *pi)
+{
+	char path[64];
+	int dfd;
+
+	memset(pi, 0, sizeof(*pi));
+	pi->pid = pid;
+	snprintf(path, sizeof(path), "/proc/%u", pid);
+	/* Every read goes through this fd: it stays bound to this very process. */
+	dfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return -1;
+	if (read_stat(dfd, pi->name, sizeof(pi->name), &pi->ppid, &pi->start_ticks) ||
+	    (want_ticks != UINT64_MAX && pi->start_ticks != want_ticks)) {
+		close(dfd);
+		return want_ticks != UINT64_MAX && pi->start_ticks != want_ticks ? PROCFS_OTHER_START
+										 : -1;
+	}
+	read_ids(dfd, pi);
+	read_args(dfd, pi);
+	pi->cwd = link_at(dfd, "cwd");
+	read_cgroup(cg2, dfd, pi);
+	read_exe(eh, dfd, pi);
+	close(dfd);
+	return 0;
+}
+
+void procfs_read_parent(uint32_t ppid, uint64_t child_ticks, struct proc_parent *pp)
+{
+	char path[64];
+	uint32_t gpp;
+
+	snprintf(path, sizeof(path), "/proc/%u", ppid);
+	int dfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return;
+	if (!read_stat(dfd, pp->name, sizeof(pp->name), &gpp, &pp->start_ticks) &&
+	    pp->start_ticks <= child_ticks) {
+		pp->known = true;
+		pp->executable = link_at(dfd, "exe");
+	}
+	close(dfd);
+}
+
+bool procfs_boot_id(char *out, size_t outsz)
+{
+	char buf[64];
+
+	if (read_at(AT_FDCWD, "/proc/sys/kernel/random/boot_id", buf, sizeof(buf)) <= 0)
+		return false;
+	copy_bytes(out, outsz, buf, strcspn(buf, "\n"));
+	return true;
+}
