@@ -332,7 +332,10 @@ static __always_inline void kprobe_enter(struct sock *sk, struct msghdr *msg, __
 	a.proto = proto;
 	if (proto == EXFILD_PROTO_UDP)
 		dst_from_msg(&a.dst, msg);
-	bpf_map_update_elem(&kprobe_args, &id, &a, BPF_ANY);
+	/* No slot: this send cannot be counted; say so (its size is not
+	 * known yet, so only the entry). */
+	if (bpf_map_update_elem(&kprobe_args, &id, &a, BPF_ANY))
+		count_loss(0);
 }
 
 static __always_inline void kprobe_exit(int ret)
