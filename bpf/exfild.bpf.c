@@ -54,6 +54,16 @@ struct {
 	__type(value, struct loss);
 } losses SEC(".maps");
 
+/* Which flow_cache slot the tracepoint tier uses; flipped by each drain. */
+__u32 parity = 0;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 2);
+	__type(key, __u32);
+	__type(value, struct flow_cache);
+} flow_cache SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 1 << 20);
@@ -116,46 +126,116 @@ static __always_inline void count_loss(__s64 bytes)
 	}
 }
 
+/* Add to an existing entry; false if there is none. */
+static __always_inline bool map_add(void *map, struct flow_key *key, __u64 bytes, __u64 calls)
+{
+	struct flow_val *v = bpf_map_lookup_elem(map, key);
+
+	if (!v)
+		return false;
+	__sync_fetch_and_add(&v->bytes, bytes);
+	__sync_fetch_and_add(&v->calls, calls);
+	return true;
+}
+
+/* Insert a new entry, or add to the one another CPU inserted meanwhile. */
+static __always_inline void map_insert(void *map, struct flow_key *key, struct flow_val *nv)
+{
+	int err;	/* int: before 6.5 the helper's upper 32 bits are not defined */
+
+	err = bpf_map_update_elem(map, key, nv, BPF_NOEXIST);
+	if (!err)
+		return;
+	if (err == -EEXIST && map_add(map, key, nv->bytes, nv->calls))
+		return;
+	count_loss(nv->bytes);
+}
+
+static __always_inline void *active_map(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&flows_active, &zero);
+}
+
+/* What a new entry starts with: the clock and ids are read only here. */
+static __always_inline void val_init(struct flow_val *nv, __s64 sent)
+{
+	nv->bytes = sent;
+	nv->calls = 1;
+	nv->first_ns = bpf_ktime_get_ns();
+	nv->cgroup_id = bpf_get_current_cgroup_id();
+	nv->uid = (__u32)bpf_get_current_uid_gid();
+	nv->pad = 0;
+}
+
 /*
- * Add one send to its entry. The hot path is a lookup and two atomic adds:
- * clock reads and helper calls cost more than the hash lookup on some
- * machines, so the time is read only when an entry is created.
+ * Add one send to its entry: a lookup and two atomic adds. Clock reads
+ * and helper calls cost more than the lookup on some machines, so they
+ * happen only when an entry is created. (fentry and kprobe tiers.)
  */
 static __always_inline void account(struct flow_key *key, __s64 sent)
 {
-	struct flow_val *v, nv = {};
-	__u32 zero = 0;
+	struct flow_val nv;
 	void *map;
-	int err;	/* int: before 6.5 the helper's upper 32 bits are not defined */
 
 	if (key->tgid == exfild_self_tgid)
 		return;
-	map = bpf_map_lookup_elem(&flows_active, &zero);
-	if (!map)
+	map = active_map();
+	if (!map || map_add(map, key, sent, 1))
 		return;
-	v = bpf_map_lookup_elem(map, key);
-	if (v) {
-		__sync_fetch_and_add(&v->bytes, sent);
-		__sync_fetch_and_add(&v->calls, 1);
+	val_init(&nv, sent);
+	map_insert(map, key, &nv);
+}
+
+static __always_inline bool same_key(const struct flow_key *a, const struct flow_key *b)
+{
+	const __u64 *x = (const __u64 *)a, *y = (const __u64 *)b;
+
+	return x[0] == y[0] && x[1] == y[1] && x[2] == y[2];
+}
+
+/*
+ * The tracepoint tier's hot path. Most sends repeat the previous send's
+ * (process, destination) on the same CPU, so each CPU keeps its last flow
+ * in flow_cache and adds to it with plain stores: tp_btf programs run with
+ * preemption off and never nest, so nothing else touches this CPU's slot.
+ * A different flow first moves the slot's counts into the hash map.
+ *
+ * The slot used is flow_cache[parity]. At a drain userspace flips parity,
+ * then swaps flows_active, which waits for every running program; after
+ * that no program touches the old slot, and userspace reads and clears it
+ * with the old map. Counts live in exactly one place at a time (a slot or
+ * the map) and move within one program run, so none is lost or doubled.
+ */
+static __always_inline void account_cached(struct flow_key *key, __s64 sent)
+{
+	__u32 p = parity;
+	struct flow_cache *c;
+	void *map;
+
+	if (key->tgid == exfild_self_tgid)
+		return;
+	c = bpf_map_lookup_elem(&flow_cache, &p);
+	if (!c) {
+		account(key, sent);
 		return;
 	}
-	nv.bytes = sent;
-	nv.calls = 1;
-	nv.first_ns = bpf_ktime_get_ns();
-	nv.cgroup_id = bpf_get_current_cgroup_id();
-	nv.uid = (__u32)bpf_get_current_uid_gid();
-	err = bpf_map_update_elem(map, key, &nv, BPF_NOEXIST);
-	if (!err)
+	if (c->valid && same_key(&c->key, key)) {
+		c->val.bytes += sent;
+		c->val.calls += 1;
 		return;
-	if (err == -EEXIST) {	/* another CPU inserted it first */
-		v = bpf_map_lookup_elem(map, key);
-		if (v) {
-			__sync_fetch_and_add(&v->bytes, sent);
-			__sync_fetch_and_add(&v->calls, 1);
-			return;
-		}
 	}
-	count_loss(sent);
+	if (c->valid) {
+		map = active_map();
+		if (!map)
+			count_loss(c->val.bytes);
+		else if (!map_add(map, &c->key, c->val.bytes, c->val.calls))
+			map_insert(map, &c->key, &c->val);
+	}
+	c->key = *key;
+	val_init(&c->val, sent);
+	c->valid = 1;
 }
 
 static __always_inline __u32 current_tgid(void)
@@ -461,14 +541,14 @@ int BPF_PROG(tp_sock_send_length, struct sock *sk, int ret, int flags)
 			if (ret > 0) {
 				key_from_dst(&key, d);
 				key.tgid = d->tgid;
-				account(&key, ret);
+				account_cached(&key, ret);
 			}
 			return 0;
 		}
 	}
 	if (ret > 0 && key_from_sk(&key, sk)) {
 		key.tgid = current_tgid();
-		account(&key, ret);
+		account_cached(&key, ret);
 	}
 	return 0;
 }

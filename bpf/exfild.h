@@ -31,7 +31,7 @@ struct flow_key {
 	__u8 proto;		/* EXFILD_PROTO_* */
 	__u8 family;		/* EXFILD_AF_* */
 	__u8 daddr[16];
-};
+} __attribute__((aligned(8)));	/* compared as three 64-bit words */
 
 struct flow_val {
 	__u64 bytes;		/* sum of what sends really returned */
@@ -39,6 +39,17 @@ struct flow_val {
 	__u64 first_ns;		/* CLOCK_MONOTONIC of the entry's first send */
 	__u64 cgroup_id;
 	__u32 uid;		/* of the first send */
+	__u32 pad;
+};
+
+/*
+ * The tracepoint tier's per-CPU last flow (see account_cached() in
+ * exfild.bpf.c); two slots, indexed by the drain parity.
+ */
+struct flow_cache {
+	struct flow_key key;
+	struct flow_val val;
+	__u32 valid;
 	__u32 pad;
 };
 

@@ -174,6 +174,7 @@ static int setup(struct agent *a, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory for %u flows", o->max_flows);
 		return -1;
 	}
+	drain_set_cache(&a->dr, bpf_map__fd(a->ld.skel->maps.flow_cache), &a->ld.skel->bss->parity);
 	a->rb = ring_buffer__new(bpf_map__fd(a->ld.skel->maps.events), on_event, a, NULL);
 	if (!a->rb) {
 		snprintf(err, errlen, "cannot open the event ring buffer: %s", strerror(errno));

@@ -1,4 +1,5 @@
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,9 +17,11 @@ int drain_init(struct drain *d, int active_fd, int fd_a, int fd_b, int losses_fd
 	d->map_fd[0] = fd_a;
 	d->map_fd[1] = fd_b;
 	d->losses_fd = losses_fd;
+	d->cache_fd = -1;
 	d->ncpus = libbpf_num_possible_cpus();
-	/* A prealloc hash map never holds more than max_entries. */
-	d->cap = (size_t)max_flows;
+	/* A prealloc hash map never holds more than max_entries; each CPU's
+	 * cache slot adds at most one more. */
+	d->cap = (size_t)max_flows + (d->ncpus > 0 ? (size_t)d->ncpus : 0);
 	d->flows = calloc(d->cap, sizeof(*d->flows));
 	d->keys = calloc(d->cap, sizeof(*d->keys));
 	d->vals = calloc(d->cap, sizeof(*d->vals));
@@ -28,6 +31,12 @@ int drain_init(struct drain *d, int active_fd, int fd_a, int fd_b, int losses_fd
 		return -1;
 	}
 	return 0;
+}
+
+void drain_set_cache(struct drain *d, int cache_fd, volatile __u32 *parity)
+{
+	d->cache_fd = cache_fd;
+	d->parity = parity;
 }
 
 void drain_free(struct drain *d)
@@ -104,18 +113,87 @@ static void read_losses(struct drain *d, struct loss *delta)
 	d->seen = sum;
 }
 
+static int key_cmp(const void *a, const void *b)
+{
+	return memcmp(&((const struct flow *)a)->key, &((const struct flow *)b)->key,
+		      sizeof(struct flow_key));
+}
+
+/* One flow per key: a key can be both in the map and in CPUs' slots. */
+static size_t merge_same_keys(struct flow *f, size_t n)
+{
+	size_t out = 0;
+
+	qsort(f, n, sizeof(*f), key_cmp);
+	for (size_t i = 0; i < n; i++) {
+		if (out && !key_cmp(&f[out - 1], &f[i])) {
+			struct flow_val *v = &f[out - 1].val;
+
+			v->bytes += f[i].val.bytes;
+			v->calls += f[i].val.calls;
+			if (f[i].val.first_ns < v->first_ns) {
+				v->first_ns = f[i].val.first_ns;
+				v->uid = f[i].val.uid;
+				v->cgroup_id = f[i].val.cgroup_id;
+			}
+			continue;
+		}
+		f[out++] = f[i];
+	}
+	return out;
+}
+
+/* Take the slot no program uses any more, on every CPU, and clear it. */
+static size_t take_cache(struct drain *d, __u32 slot, size_t n)
+{
+	struct flow_cache per_cpu[d->ncpus];
+	bool any = false;
+
+	if (bpf_map_lookup_elem(d->cache_fd, &slot, per_cpu)) {
+		log_err("reading the per-CPU flow cache: %s", strerror(errno));
+		return n;
+	}
+	for (int i = 0; i < d->ncpus && n < d->cap; i++) {
+		if (!per_cpu[i].valid)
+			continue;
+		d->flows[n].key = per_cpu[i].key;
+		d->flows[n].val = per_cpu[i].val;
+		n++;
+		any = true;
+	}
+	if (any) {
+		memset(per_cpu, 0, sizeof(per_cpu));
+		if (bpf_map_update_elem(d->cache_fd, &slot, per_cpu, BPF_ANY))
+			log_err("clearing the per-CPU flow cache: %s", strerror(errno));
+	}
+	return merge_same_keys(d->flows, n);
+}
+
 ssize_t drain_run(struct drain *d, struct loss *loss)
 {
 	int old = d->cur, next = !d->cur;
 	__u32 zero = 0;
 	ssize_t n;
 
+	if (d->parity) {
+		*d->parity = (__u32)next;	/* programs starting now use the other slot */
+		__sync_synchronize();
+	}
 	/* For a map-in-map, this update returns only after every running
-	 * program has finished: from here on nothing writes the old map. */
-	if (bpf_map_update_elem(d->active_fd, &zero, &d->map_fd[next], BPF_ANY))
+	 * program has finished: from here on nothing writes the old map or
+	 * the old cache slots. */
+	if (bpf_map_update_elem(d->active_fd, &zero, &d->map_fd[next], BPF_ANY)) {
+		int e = errno;
+
+		if (d->parity)
+			*d->parity = (__u32)old;	/* counts in either slot wait for a later drain */
+		errno = e;
 		return -1;
+	}
 	d->cur = next;
 	n = empty_map(d, d->map_fd[old]);
+	if (n >= 0 && d->cache_fd >= 0)
+		n = (ssize_t)take_cache(d, (__u32)old, (size_t)n);
 	read_losses(d, loss);
 	return n;
 }

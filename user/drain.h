@@ -22,6 +22,8 @@ struct drain {
 	int map_fd[2];		/* flows_a, flows_b */
 	int cur;		/* index of the map the programs write now */
 	int losses_fd;
+	int cache_fd;		/* flow_cache (per-CPU, 2 slots), -1 if none */
+	volatile __u32 *parity;	/* the programs' slot selector (mmaped .bss) */
 	int ncpus;
 	struct loss seen;	/* loss totals already reported */
 	struct flow *flows;
@@ -33,7 +35,13 @@ struct drain {
 int drain_init(struct drain *d, int active_fd, int fd_a, int fd_b, int losses_fd,
 	       uint32_t max_flows);
 /*
- * Swap maps and empty the old one into d->flows. Returns the number of
+ * Also collect the tracepoint tier's per-CPU last-flow slots: parity
+ * points at the programs' selector in the mapped .bss.
+ */
+void drain_set_cache(struct drain *d, int cache_fd, volatile __u32 *parity);
+/*
+ * Swap maps and empty the old one (and the old cache slots) into
+ * d->flows, one entry per flow key. Returns the number of
  * flows, or -1 with errno set. *loss gets what was lost since last time.
  */
 ssize_t drain_run(struct drain *d, struct loss *loss);

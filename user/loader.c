@@ -327,8 +327,8 @@ static bool on_bpffs(const char *dir)
 static int pin_maps(struct loader *ld, const char *path, char *err, size_t errlen)
 {
 	struct bpf_map *maps[] = { ld->skel->maps.flows_a, ld->skel->maps.flows_b,
-				   ld->skel->maps.flows_active, ld->skel->maps.losses,
-				   ld->skel->maps.events };
+				   ld->skel->maps.flows_active, ld->skel->maps.flow_cache,
+				   ld->skel->maps.losses, ld->skel->maps.events };
 	char parent[256], file[512];
 	char *slash;
 

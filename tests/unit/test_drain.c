@@ -311,6 +311,78 @@ static void test_swap_fails(void **state)
 	assert_int_equal(active_id(), m.id_b);
 }
 
+/*
+ * The tracepoint tier's per-CPU last-flow slots: the drain flips parity,
+ * takes the old slot of every CPU, clears it, and merges a key that is
+ * both in the map and in slots into one flow.
+ */
+static void test_cache_slots(void **state)
+{
+	struct flow_cache *slots;
+	struct flow in_map = flow_n(1, 6), other = flow_n(2, 6);
+	volatile __u32 parity = 0;
+	__u32 slot0 = 0, slot1 = 1;
+	struct loss l;
+	int cache;
+	ssize_t n;
+
+	SKIP_WITHOUT_BPF();
+	assert_int_equal(maps_open(&m, 16), 0);
+	assert_int_equal(drain_init(&d, m.active, m.a, m.b, m.losses, 16), 0);
+	cache = bpf_map_create(BPF_MAP_TYPE_PERCPU_ARRAY, "t_cache", sizeof(__u32),
+			       sizeof(struct flow_cache), 2, NULL);
+	assert_true(cache >= 0);
+	drain_set_cache(&d, cache, &parity);
+	slots = calloc((size_t)m.ncpus, sizeof(*slots));
+	assert_non_null(slots);
+
+	/* Map A: flow 1 with 1000 bytes. CPU 0's slot 0: flow 1 again, 7 bytes
+	 * in 2 calls, seen earlier; the last CPU's slot 0: flow 2. Slot 1 (the
+	 * next interval's) also holds something, which must stay. */
+	assert_int_equal(bpf_map_update_elem(m.a, &in_map.key, &in_map.val, BPF_NOEXIST), 0);
+	slots[0].key = in_map.key;
+	slots[0].val = in_map.val;
+	slots[0].val.bytes = 7;
+	slots[0].val.calls = 2;
+	slots[0].val.first_ns = in_map.val.first_ns - 5;
+	slots[0].valid = 1;
+	slots[m.ncpus - 1].key = other.key;
+	slots[m.ncpus - 1].val = other.val;
+	slots[m.ncpus - 1].valid = 1;
+	if (m.ncpus == 1) {	/* one CPU: both cannot fit; keep flow 1 */
+		slots[0].key = in_map.key;
+		slots[0].val.bytes = 7;
+	}
+	assert_int_equal(bpf_map_update_elem(cache, &slot0, slots, BPF_ANY), 0);
+	assert_int_equal(bpf_map_update_elem(cache, &slot1, slots, BPF_ANY), 0);
+
+	n = drain_run(&d, &l);
+	assert_int_equal(parity, 1);
+	assert_int_equal(n, m.ncpus > 1 ? 2 : 1);
+	for (ssize_t i = 0; i < n; i++) {
+		if (!memcmp(&d.flows[i].key, &in_map.key, sizeof(in_map.key))) {
+			assert_int_equal(d.flows[i].val.bytes, in_map.val.bytes + 7);
+			assert_int_equal(d.flows[i].val.calls, in_map.val.calls + 2);
+			assert_int_equal(d.flows[i].val.first_ns, in_map.val.first_ns - 5);
+		} else {
+			assert_memory_equal(&d.flows[i], &other, sizeof(other));
+		}
+	}
+	/* Slot 0 is cleared on every CPU; slot 1 is untouched. */
+	assert_int_equal(bpf_map_lookup_elem(cache, &slot0, slots), 0);
+	for (int i = 0; i < m.ncpus; i++)
+		assert_int_equal(slots[i].valid, 0);
+	assert_int_equal(bpf_map_lookup_elem(cache, &slot1, slots), 0);
+	assert_int_equal(slots[0].valid, 1);
+
+	/* The next drain takes slot 1 and flips back. */
+	n = drain_run(&d, &l);
+	assert_int_equal(parity, 0);
+	assert_int_equal(n, m.ncpus > 1 ? 2 : 1);
+	free(slots);
+	close(cache);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -318,6 +390,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_ten_thousand, cleanup),
 		cmocka_unit_test_teardown(test_loss_deltas, cleanup),
 		cmocka_unit_test_teardown(test_swap_fails, cleanup),
+		cmocka_unit_test_teardown(test_cache_slots, cleanup),
 	};
 
 	cmocka_set_message_output(CM_OUTPUT_TAP);
