@@ -23,6 +23,8 @@
 /* Executables larger than this are not hashed (the record says so). */
 #define HASH_MAX_FILE (512ull << 20)
 #define HASH_BYTES_PER_SEC (64ull << 20)
+/* ... and at most this much per drain, however long the interval. */
+#define HASH_BYTES_PER_DRAIN (256ull << 20)
 /* Processes whose context is kept; past it the least recently used live
  * ones are re-read from /proc when needed. Bounds memory at ~16 KiB each. */
 #define PROC_TABLE_MAX 16384
@@ -104,7 +106,8 @@ static int drain_once(struct agent *a)
 	}
 	ring_buffer__consume(a->rb);
 	/* Executables wait to be hashed; a budget keeps a huge one from stalling us. */
-	exehash_pump(a->hashes, HASH_BYTES_PER_SEC * a->o->interval);
+	exehash_pump(a->hashes, a->o->interval >= HASH_BYTES_PER_DRAIN / HASH_BYTES_PER_SEC ?
+				HASH_BYTES_PER_DRAIN : HASH_BYTES_PER_SEC * a->o->interval);
 	ctx.now_ns = clock_ns(CLOCK_REALTIME);
 	ctx.mono_to_wall = ctx.now_ns - clock_ns(CLOCK_MONOTONIC);
 	for (ssize_t i = 0; i < n; i++) {
