@@ -96,8 +96,8 @@ $(BUILD)/tests/itest: $(wildcard tests/itest/*.c tests/itest/*.h) | $(BUILD)
 $(BUILD)/tests/bench_send: tests/bench_send.c | $(BUILD)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) $< -lbpf -lelf -lz -lpthread -o $@
 
-$(BUILD)/tests/bench_geo: tests/bench_geo.c user/geo.c user/log.c user/geo.h | $(BUILD)
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) tests/bench_geo.c user/geo.c user/log.c -lmaxminddb -ljansson -o $@
+$(BUILD)/tests/bench_geo: tests/bench_geo.c user/geo.c user/json.c user/log.c user/geo.h | $(BUILD)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) tests/bench_geo.c user/geo.c user/json.c user/log.c -lmaxminddb -ljansson -o $@
 
 test: deps all $(BUILD)/asan/exfild $(UNIT_BIN) $(TEST_PROG) $(BUILD)/static/exfild
 	@tests/run-all.sh

@@ -418,15 +418,11 @@ static __always_inline void kprobe_enter(struct sock *sk, struct msghdr *msg, __
 		count_loss(0);
 }
 
-static __always_inline void kprobe_exit(int ret)
+/* Count the send whose entry arguments are a, then free the slot. */
+static __always_inline void kprobe_finish(__u64 id, struct send_args *a, int ret)
 {
-	__u64 id = bpf_get_current_pid_tgid();
 	struct flow_key key = {};
-	struct send_args *a;
 
-	a = bpf_map_lookup_elem(&kprobe_args, &id);
-	if (!a)
-		return;
 	key.proto = a->proto;
 	key.tgid = id >> 32;
 	if (ret > 0) {
@@ -438,6 +434,15 @@ static __always_inline void kprobe_exit(int ret)
 		}
 	}
 	bpf_map_delete_elem(&kprobe_args, &id);
+}
+
+static __always_inline void kprobe_exit(int ret)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct send_args *a = bpf_map_lookup_elem(&kprobe_args, &id);
+
+	if (a)
+		kprobe_finish(id, a, ret);
 }
 
 SEC("kprobe/tcp_sendmsg")
@@ -492,7 +497,7 @@ int BPF_KRETPROBE(kretprobe_udp_sendmsg, int ret)
 		return 0;
 	sk = (struct sock *)a->sk;
 	if (BPF_CORE_READ(sk, __sk_common.skc_family) == EXFILD_AF_INET)
-		kprobe_exit(ret);
+		kprobe_finish(id, a, ret);
 	return 0;
 }
 
@@ -553,7 +558,7 @@ int BPF_PROG(tp_sock_send_length, struct sock *sk, int ret, int flags)
 	return 0;
 }
 
-static __always_inline void stash_dst(const __u8 *addr, int len, __u32 port_be, __u8 family)
+static __always_inline void stash_dst(const __u8 *addr, __u32 port_be, __u8 family)
 {
 	struct send_dst *d;
 
@@ -577,7 +582,7 @@ int cg_sendmsg4(struct bpf_sock_addr *ctx)
 
 	if (ctx->protocol == EXFILD_PROTO_UDP) {
 		*(__u32 *)a = ctx->user_ip4;
-		stash_dst(a, 4, ctx->user_port, EXFILD_AF_INET);
+		stash_dst(a, ctx->user_port, EXFILD_AF_INET);
 	}
 	return 1;	/* never interfere with the send */
 }
@@ -592,7 +597,7 @@ int cg_sendmsg6(struct bpf_sock_addr *ctx)
 		a[1] = ctx->user_ip6[1];
 		a[2] = ctx->user_ip6[2];
 		a[3] = ctx->user_ip6[3];
-		stash_dst((const __u8 *)a, 16, ctx->user_port, EXFILD_AF_INET6);
+		stash_dst((const __u8 *)a, ctx->user_port, EXFILD_AF_INET6);
 	}
 	return 1;
 }

@@ -161,11 +161,11 @@ static size_t take_cache(struct drain *d, __u32 slot, size_t n)
 		n++;
 		any = true;
 	}
-	if (any) {
-		memset(per_cpu, 0, sizeof(per_cpu));
-		if (bpf_map_update_elem(d->cache_fd, &slot, per_cpu, BPF_ANY))
-			log_err("clearing the per-CPU flow cache: %s", strerror(errno));
-	}
+	if (!any)
+		return n;	/* the map alone has one entry per key */
+	memset(per_cpu, 0, sizeof(per_cpu));
+	if (bpf_map_update_elem(d->cache_fd, &slot, per_cpu, BPF_ANY))
+		log_err("clearing the per-CPU flow cache: %s", strerror(errno));
 	return merge_same_keys(d->flows, n);
 }
 

@@ -10,6 +10,7 @@
 #include <maxminddb.h>
 
 #include "geo.h"
+#include "json.h"
 #include "log.h"
 
 /*
@@ -575,51 +576,30 @@ bool geo_lookup(struct geo *g, int family, const uint8_t addr[16], struct geo_in
 	return ent->found;
 }
 
-/* parent[key], created as an object if missing; NULL on OOM or clash. */
-static json_t *child(json_t *parent, const char *key)
+/* Only non-empty strings are written: ECS wants a field absent, not "". */
+static void put_str(json_t *destination, const char *path, const char *val)
 {
-	json_t *o = json_object_get(parent, key);
-
-	if (o)
-		return json_is_object(o) ? o : NULL;
-	o = json_object();
-	if (o && json_object_set_new(parent, key, o) < 0)
-		return NULL;
-	return o;
-}
-
-/* Only non-empty strings are written; json_string() refuses invalid UTF-8. */
-static void put_str(json_t *obj, const char *key, const char *val)
-{
-	if (obj && val[0])
-		json_object_set_new(obj, key, json_string(val));
+	if (val[0])
+		json_set_path(destination, path, json_cstr(val));
 }
 
 void geo_to_json(const struct geo_info *gi, json_t *destination)
 {
 	if (!gi || !json_is_object(destination))
 		return;
-	if (gi->country_iso[0] || gi->country_name[0] || gi->continent_name[0] ||
-	    gi->region_name[0] || gi->region_iso[0] || gi->city_name[0] || gi->has_location) {
-		json_t *geo = child(destination, "geo");
-
-		put_str(geo, "country_iso_code", gi->country_iso);
-		put_str(geo, "country_name", gi->country_name);
-		put_str(geo, "continent_name", gi->continent_name);
-		put_str(geo, "region_name", gi->region_name);
-		put_str(geo, "region_iso_code", gi->region_iso);
-		put_str(geo, "city_name", gi->city_name);
-		if (geo && gi->has_location)
-			json_object_set_new(geo, "location",
-					    json_pack("{s:f,s:f}", "lat", gi->lat, "lon", gi->lon));
-	}
+	/* json_set_path creates "geo" and "as" only when a field goes in. */
+	put_str(destination, "geo.country_iso_code", gi->country_iso);
+	put_str(destination, "geo.country_name", gi->country_name);
+	put_str(destination, "geo.continent_name", gi->continent_name);
+	put_str(destination, "geo.region_name", gi->region_name);
+	put_str(destination, "geo.region_iso_code", gi->region_iso);
+	put_str(destination, "geo.city_name", gi->city_name);
+	if (gi->has_location)
+		json_set_path(destination, "geo.location",
+			      json_pack("{s:f,s:f}", "lat", gi->lat, "lon", gi->lon));
 	if (gi->has_as) {
-		json_t *as = child(destination, "as");
-
-		if (as)
-			json_object_set_new(as, "number", json_integer(gi->as_number));
-		if (as && gi->as_org[0])
-			put_str(child(as, "organization"), "name", gi->as_org);
+		json_set_path(destination, "as.number", json_integer(gi->as_number));
+		put_str(destination, "as.organization.name", gi->as_org);
 	}
 }
 
