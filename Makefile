@@ -58,7 +58,7 @@ UNIT_SRC  := $(shell find tests/unit -name 'test_*.c' | sort)
 UNIT_BIN  := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(UNIT_SRC))
 TEST_PROG := $(BUILD)/tests/traffic $(BUILD)/tests/itest
 
-.PHONY: all deps run test test-unit test-host test-qemu bench vmlinux clean check-root
+.PHONY: all deps run test test-unit test-host test-qemu bench vmlinux clean check-root mod-flags
 
 all: $(BUILD)/exfild
 
@@ -123,6 +123,10 @@ $(BUILD)/static/exfild: $(MAIN_OBJ) $(USER_OBJ)
 
 $(BUILD):
 	@mkdir -p $(BUILD)/obj $(BUILD)/asan $(BUILD)/tests
+
+# The include flags a folder is built with (tests/layers.sh checks them).
+mod-flags:
+	@echo $(call mod_flags,user/$(MOD)/x.c)
 
 # ---- tests ------------------------------------------------------------------
 $(BUILD)/tests/unit/%: tests/unit/%.c $(ASAN_OBJ)

@@ -46,6 +46,8 @@ for t in $(find $B/tests/unit -type f -name 'test_*' ! -name '*.d' | sort); do
 	run_suite "unit-$(basename "$t" | sed 's/^test_//')" "$t"
 done
 
+run_suite layers tests/layers.sh
+
 if [ "${1:-}" != --unit-only ]; then
 	run_suite cli tests/cli.sh "$B/asan/exfild"
 	# The geo checks need fixture databases; itest reads their JSON sources.
