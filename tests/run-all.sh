@@ -40,7 +40,8 @@ export CMOCKA_MESSAGE_OUTPUT=TAP
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 
-for t in $B/tests/test_*; do
+# Unit tests mirror user/: build/tests/unit/<folder>/test_<module>.
+for t in $(find $B/tests/unit -type f -name 'test_*' ! -name '*.d' | sort); do
 	[ -x "$t" ] || continue
 	run_suite "unit-$(basename "$t" | sed 's/^test_//')" "$t"
 done
