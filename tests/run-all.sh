@@ -86,11 +86,13 @@ if [ "${1:-}" != --unit-only ]; then
 			--geoip $B/tests/geo-asn.mmdb --geo-fixture $g/geo-asn.json
 	}
 	run_suite host-auto host_itest
-	if [ -z "${EXFILD_SKIP_QEMU:-}" ]; then
-		run_suite qemu-6.1 tests/qemu/matrix.sh
-	else
-		echo "== qemu-6.1 skipped (EXFILD_SKIP_QEMU); make test runs it"
-	fi
+	for k in 6.1 6.12; do
+		if [ -z "${EXFILD_SKIP_QEMU:-}" ]; then
+			run_suite qemu-$k tests/qemu/matrix.sh $k
+		else
+			echo "== qemu-$k skipped (EXFILD_SKIP_QEMU); make test runs it"
+		fi
+	done
 fi
 
 [ -z "$failed_names" ] || echo "failed suites:$failed_names (logs in $LOG/)"
