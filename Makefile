@@ -58,13 +58,13 @@ UNIT_SRC  := $(shell find tests/unit -name 'test_*.c' | sort)
 UNIT_BIN  := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(UNIT_SRC))
 TEST_PROG := $(BUILD)/tests/traffic $(BUILD)/tests/itest
 
-.PHONY: all deps run test test-unit test-host test-qemu bench vmlinux clean check-root mod-flags
+.PHONY: all deps run test test-unit test-host test-qemu bench soak vmlinux clean check-root mod-flags
 
 all: $(BUILD)/exfild
 
 # ---- dependencies -------------------------------------------------------
 # Installing packages and loading eBPF need root: say so in one line.
-ROOT_GOALS := deps run test test-host bench check-root
+ROOT_GOALS := deps run test test-host bench soak check-root
 ifneq ($(filter $(ROOT_GOALS),$(MAKECMDGOALS)),)
 ifneq ($(shell id -u),0)
 $(error exfild: run this as root: sudo make $(MAKECMDGOALS))
@@ -162,6 +162,10 @@ run: deps all
 
 bench: deps all $(BUILD)/calib.bpf.o $(BUILD)/tests/bench_send $(BUILD)/tests/bench_geo
 	@tools/bench.sh
+
+# The agent under sustained load (SOAK_S seconds, default 600); not in make test.
+soak: deps all $(BUILD)/tests/traffic
+	@tools/soak.sh
 
 clean:
 	rm -rf $(BUILD)
