@@ -26,6 +26,7 @@
 #include "opts.h"
 #include "proc.h"
 #include "record.h"
+#include "outputs.h"
 #include "sink.h"
 #include "status.h"
 #include "status_record.h"
@@ -41,7 +42,7 @@ struct agent {
 	const struct opts *o;
 	struct loop *loop;
 	struct ksource *ks;
-	struct sink *sink;
+	struct sinkset *sinks;
 	struct geo *geo;
 	struct proc_table *procs;
 	struct exehash *hashes;
@@ -78,13 +79,13 @@ static void on_flow(void *arg, const struct flow_obs *obs)
 		return;
 	r = record_flow(&f, &a->rctx);
 	a->st.flow_records++;
-	sink_write(a->sink, r);
+	sinkset_emit(a->sinks, REC_FLOW, r);
 	json_decref(r);
 }
 
 static void report_loss(struct agent *a, const struct loss_counts *loss)
 {
-	uint64_t dropped = sink_dropped(a->sink) - a->dropped_seen;
+	uint64_t dropped = sinkset_dropped(a->sinks) - a->dropped_seen;
 	json_t *r;
 
 	a->dropped_seen += dropped;
@@ -100,7 +101,7 @@ static void report_loss(struct agent *a, const struct loss_counts *loss)
 		 (unsigned long long)loss->bytes, (unsigned long long)loss->entries,
 		 (unsigned long long)loss->events, (unsigned long long)dropped);
 	r = record_loss(loss, dropped, &a->rctx);
-	sink_write(a->sink, r);
+	sinkset_emit(a->sinks, REC_LOSS, r);
 	json_decref(r);
 }
 
@@ -121,7 +122,8 @@ static void drain_once(struct agent *a)
 		return;
 	}
 	report_loss(a, &loss);
-	sink_flush(a->sink);
+	/* Flow records went out as the drain went; what is left goes now. */
+	sinkset_kick(a->sinks);
 	/* Processes that exited before the swap have had their last flow. */
 	proc_table_gc(a->procs, (uint64_t)swap_mono);
 	a->st.drains++;
@@ -189,7 +191,7 @@ static void on_signal(void *arg, int fd, uint32_t events)
 	while (read(fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
 		if (si.ssi_signo == SIGHUP) {
 			log_info("SIGHUP: reopening output and geo databases");
-			sink_reopen(a->sink);
+			sinkset_reopen(a->sinks);
 			geo_reload(a->geo);
 		} else {
 			a->stop = true;
@@ -281,8 +283,8 @@ static int setup(struct agent *a, char *err, size_t errlen)
 	if (gethostname(a->host, sizeof(a->host) - 1))
 		snprintf(a->host, sizeof(a->host), "unknown");
 	a->rctx.host_name = a->host;
-	a->sink = sink_open(o->output, err, errlen);
-	if (!a->sink || open_enrichment(a, err, errlen))
+	a->sinks = outputs_open(a->loop, o, a->host, err, errlen);
+	if (!a->sinks || open_enrichment(a, err, errlen))
 		return -1;
 	a->ks = ksource_open(&ko, on_proc_event, a, err, errlen);
 	if (!a->ks)
@@ -311,9 +313,36 @@ static int setup(struct agent *a, char *err, size_t errlen)
 	return 0;
 }
 
+/*
+ * What is queued gets a moment to go out; a receiver or disk that takes
+ * nothing must not hold the exit up (SIGTERM ends the agent within a
+ * second). Records that never left are an error; spooled alerts are not
+ * lost, the next run delivers them.
+ */
+#define EXIT_FLUSH_NS (500 * 1000000LL)
+
+static void finish_outputs(struct agent *a)
+{
+	struct sinkset_pending p;
+	char where[2048];
+
+	outputs_flush(a->loop, a->sinks, EXIT_FLUSH_NS);
+	sinkset_pending(a->sinks, &p);
+	sinkset_describe(a->sinks, where, sizeof(where));
+	if (p.records) {
+		log_err("exiting with %llu records never written: %s",
+			(unsigned long long)p.records, where);
+		a->rc = 1;
+	}
+	if (p.alerts)
+		log_warn("%llu alerts stay in the spool under %s for the next run: %s",
+			 (unsigned long long)p.alerts, a->o->state_dir, where);
+}
+
 static void teardown(struct agent *a)
 {
 	ctl_close(a->ctl);
+	sinkset_free(a->sinks);	/* before the loop it is registered with */
 	loop_free(a->loop);
 	if (a->sig_fd >= 0)
 		close(a->sig_fd);
@@ -323,22 +352,22 @@ static void teardown(struct agent *a)
 	proc_table_free(a->procs);
 	exehash_free(a->hashes);
 	geo_close(a->geo);
-	sink_close(a->sink);
 }
 
 static int agent_run(const struct opts *o)
 {
 	struct agent a = { .o = o, .sig_fd = -1, .timer_fd = -1 };
-	char err[4096] = "";
+	char err[4096] = "", names[2048];
 
 	if (setup(&a, err, sizeof(err))) {
 		log_err("%s", err);
 		teardown(&a);
 		return 1;
 	}
+	outputs_names(o, names, sizeof(names));
 	log_info("running: tier=%s interval=%us pin=%s output=%s flows=%s",
 		 tier_name(ksource_tier(a.ks)), o->interval,
-		 ksource_pin_dir(a.ks) ? ksource_pin_dir(a.ks) : "none", o->output,
+		 ksource_pin_dir(a.ks) ? ksource_pin_dir(a.ks) : "none", names,
 		 o->flows ? "on" : "off");
 	while (!a.stop) {
 		if (loop_run_once(a.loop, -1) < 0) {
@@ -349,8 +378,9 @@ static int agent_run(const struct opts *o)
 	}
 	/* The last interval is written too: nothing counted is dropped on exit. */
 	drain_once(&a);
+	finish_outputs(&a);
 	teardown(&a);
-	log_info("stopped");
+	log_info(a.rc ? "stopped (with errors, see above)" : "stopped");
 	return a.rc;
 }
 

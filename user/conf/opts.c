@@ -11,7 +11,7 @@
 #include "opts.h"
 #include "sink.h"
 
-enum kind { K_TIER, K_UINT, K_BOOL, K_STR, K_SINK, K_GEOIP, K_LEVEL };
+enum kind { K_TIER, K_UINT, K_BOOL, K_STR, K_LIST, K_SINKS, K_SIZE, K_LEVEL };
 
 struct optdef {
 	const char *name;	/* --name on the command line, name in the config */
@@ -22,7 +22,35 @@ struct optdef {
 	const char *help;
 };
 
+/* What a string or list field holds, found by its offset (fields below). */
+struct fieldinfo {
+	size_t off;
+	size_t size;		/* bytes of the field (of one element) */
+	size_t count_off;	/* lists: the element count */
+	size_t max_n;		/* lists: most elements */
+	const char *too_many;	/* lists: said past max_n */
+};
+
 #define OFF(f) offsetof(struct opts, f)
+#define STR(f) { OFF(f), sizeof(((struct opts *)0)->f), 0, 0, NULL }
+#define LIST(f, n_f, msg) { OFF(f), sizeof(((struct opts *)0)->f[0]), OFF(n_f), \
+	sizeof(((struct opts *)0)->f) / sizeof(((struct opts *)0)->f[0]), msg }
+
+/* Every K_STR, K_LIST and K_SINKS field: each is bounded by its own size. */
+static const struct fieldinfo fields[] = {
+	STR(pin_path), STR(control), STR(state_dir), STR(tls_ca), STR(tls_cert), STR(tls_key),
+	LIST(geoip, n_geoip, "too many geo databases"),
+	LIST(output, n_output, "too many outputs"),
+	LIST(flow_output, n_flow_output, "too many outputs"),
+};
+
+static const struct fieldinfo *field_of(const struct optdef *d)
+{
+	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
+		if (fields[i].off == d->off)
+			return &fields[i];
+	return NULL;
+}
 
 static const struct optdef defs[] = {
 	{ "attach", K_TIER, OFF(attach), 0, 0, "TIER",
@@ -33,14 +61,30 @@ static const struct optdef defs[] = {
 	{ "flows", K_BOOL, OFF(flows), 0, 0, NULL, "write a flow record per process and destination" },
 	{ "include-reserved", K_BOOL, OFF(include_reserved), 0, 0, NULL,
 	  "also report loopback, private, documentation and other reserved destinations" },
-	{ "output", K_SINK, OFF(output), 0, 0, "SINK", "stdout (default) or file:/path (appended)" },
+	{ "output", K_SINKS, OFF(output), 0, 0, "SINK",
+	  "alerts and loss records (and flow records without --flow-output): stdout (default), "
+	  "file:/path, syslog+tcp://host:port, syslog+tls://host:port, syslog+udp://host:port, "
+	  "syslog+unix:/path (repeatable)" },
+	{ "flow-output", K_SINKS, OFF(flow_output), 0, 0, "SINK",
+	  "flow records go here instead (repeatable; implies --flows)" },
+	{ "rotate-size", K_SIZE, OFF(rotate_size), 0, 0, "BYTES",
+	  "file sinks: rotate past this size (k, M, G suffixes; 0: never, the default)" },
+	{ "rotate-keep", K_UINT, OFF(rotate_keep), 0, 1000, "N", "rotated files kept (5)" },
+	{ "state-dir", K_STR, OFF(state_dir), 0, 0, "DIR",
+	  "the alert spool lives here (/var/lib/exfild)" },
+	{ "spool-size", K_SIZE, OFF(spool_size), 0, 0, "BYTES",
+	  "alert spool bound; past it the oldest alerts are dropped and counted (64M)" },
+	{ "tls-ca", K_STR, OFF(tls_ca), 0, 0, "FILE",
+	  "CA certificates for syslog+tls (default: the system store)" },
+	{ "tls-cert", K_STR, OFF(tls_cert), 0, 0, "FILE", "client certificate for syslog+tls" },
+	{ "tls-key", K_STR, OFF(tls_key), 0, 0, "FILE", "client key for syslog+tls" },
 	{ "pin-path", K_STR, OFF(pin_path), 0, 0, "DIR",
 	  "pin maps under DIR on a bpffs (/sys/fs/bpf/exfild; none: do not pin)" },
 	{ "control", K_STR, OFF(control), 0, 0, "PATH",
 	  "control socket for exfild status (/run/exfild/control.sock; none: no socket)" },
 	{ "max-flows", K_UINT, OFF(max_flows), 16, 1u << 24, "N",
 	  "entries per accounting map (65536); more in one interval are counted as lost" },
-	{ "geoip", K_GEOIP, OFF(geoip), 0, 0, "PATH", "MaxMind DB file for geo data (repeatable)" },
+	{ "geoip", K_LIST, OFF(geoip), 0, 0, "PATH", "MaxMind DB file for geo data (repeatable)" },
 	{ "log-level", K_LEVEL, OFF(log_level), 0, 0, "LEVEL", "error, warning, info (default) or debug" },
 };
 #define NDEFS (sizeof(defs) / sizeof(defs[0]))
@@ -54,7 +98,11 @@ void opts_defaults(struct opts *o)
 	o->interval = 10;
 	o->max_flows = 65536;
 	o->log_level = LOG_INFO;
-	snprintf(o->output, sizeof(o->output), "stdout");
+	snprintf(o->output[0], sizeof(o->output[0]), "stdout");
+	o->n_output = 1;
+	o->rotate_keep = SINK_DEFAULT_ROTATE_KEEP;
+	o->spool_size = SINK_DEFAULT_SPOOL_MAX;
+	snprintf(o->state_dir, sizeof(o->state_dir), "%s", SINK_DEFAULT_STATE_DIR);
 	snprintf(o->pin_path, sizeof(o->pin_path), "/sys/fs/bpf/exfild");
 	snprintf(o->control, sizeof(o->control), "/run/exfild/control.sock");
 }
@@ -64,6 +112,7 @@ static const char *set_text(struct opts *o, const struct optdef *d, const char *
 			    char *why, size_t whylen)
 {
 	char *p = (char *)o + d->off;
+	const struct fieldinfo *f = field_of(d);
 
 	switch (d->kind) {
 	case K_TIER: {
@@ -95,20 +144,43 @@ static const char *set_text(struct opts *o, const struct optdef *d, const char *
 			return "expected true or false";
 		return NULL;
 	case K_STR:
-	case K_SINK:
-		if (strlen(v) >= (d->kind == K_SINK ? sizeof(o->output) : sizeof(o->pin_path)))
+		if (!f || strlen(v) >= f->size)
 			return "too long";
-		if (d->kind == K_SINK && sink_check_spec(v, why, whylen))
-			return why;
-		snprintf(p, d->kind == K_SINK ? sizeof(o->output) : sizeof(o->pin_path), "%s", v);
+		snprintf(p, f->size, "%s", v);
 		return NULL;
-	case K_GEOIP:
-		if (o->n_geoip >= OPTS_MAX_GEOIP)
-			return "too many geo databases";
-		if (strlen(v) >= sizeof(o->geoip[0]))
+	case K_LIST:
+	case K_SINKS: {
+		size_t *n = (size_t *)((char *)o + f->count_off);
+
+		if (*n >= f->max_n)
+			return f->too_many;
+		if (strlen(v) >= f->size)
 			return "path too long";
-		snprintf(o->geoip[o->n_geoip++], sizeof(o->geoip[0]), "%s", v);
+		if (d->kind == K_SINKS && sink_check_spec(v, why, whylen))
+			return why;
+		snprintf(p + *n * f->size, f->size, "%s", v);
+		(*n)++;
 		return NULL;
+	}
+	case K_SIZE: {
+		char *end;
+		unsigned long long n;
+		int shift = 0;
+
+		errno = 0;
+		n = strtoull(v, &end, 10);
+		if (*end == 'k' || *end == 'K')
+			shift = 10;
+		else if (*end == 'm' || *end == 'M')
+			shift = 20;
+		else if (*end == 'g' || *end == 'G')
+			shift = 30;
+		end += shift != 0;
+		if (errno || end == v || *end || v[0] == '-' || n > (UINT64_MAX >> 30))
+			return "expected a size in bytes (with k, M or G)";
+		*(uint64_t *)p = (uint64_t)n << shift;
+		return NULL;
+	}
 	case K_LEVEL:
 		for (int i = 0; i < 4; i++)
 			if (!strcmp(v, levels[i])) {
@@ -152,29 +224,35 @@ static const char *set_setting(struct opts *o, const struct optdef *d, config_se
 			return "expected true or false";
 		*(bool *)((char *)o + d->off) = config_setting_get_bool(s);
 		return NULL;
-	case K_GEOIP:
+	case K_SIZE:
+		if (type == CONFIG_TYPE_INT || type == CONFIG_TYPE_INT64) {
+			snprintf(num, sizeof(num), "%lld", config_setting_get_int64(s));
+			return set_text(o, d, num, why, whylen);
+		}
+		break;	/* "64M" as a string */
+	case K_LIST:
+	case K_SINKS:
+		*(size_t *)((char *)o + field_of(d)->count_off) = 0;	/* the file's list replaces the default */
 		if (type == CONFIG_TYPE_ARRAY || type == CONFIG_TYPE_LIST) {
-			o->n_geoip = 0;
 			for (int i = 0; i < config_setting_length(s); i++) {
 				const char *v = config_setting_get_string_elem(s, i);
 				const char *bad;
 
 				if (!v)
-					return "expected a list of file paths";
+					return d->kind == K_SINKS ? "expected a list of sinks"
+								  : "expected a list of file paths";
 				if ((bad = set_text(o, d, v, why, whylen)))
 					return bad;
 			}
 			return NULL;
 		}
-		/* a single path */
-		/* fall through */
+		break;	/* a single one */
 	default:
-		if (type != CONFIG_TYPE_STRING)
-			return "expected a string";
-		if (d->kind == K_GEOIP)
-			o->n_geoip = 0;
-		return set_text(o, d, config_setting_get_string(s), why, whylen);
+		break;
 	}
+	if (type != CONFIG_TYPE_STRING)
+		return "expected a string";
+	return set_text(o, d, config_setting_get_string(s), why, whylen);
 }
 
 int opts_load_config(struct opts *o, const char *path, char *err, size_t errlen)
@@ -211,6 +289,8 @@ int opts_load_config(struct opts *o, const char *path, char *err, size_t errlen)
 			goto out;
 		}
 	}
+	if (o->n_flow_output)
+		o->flows = true;	/* flow_output implies flows */
 	snprintf(o->config, sizeof(o->config), "%s", path);
 	rc = 0;
 out:
@@ -282,7 +362,7 @@ enum opts_result opts_parse(struct opts *o, int argc, char **argv, char *err, si
 		return OPTS_ERROR;
 
 	/* Pass 2: the command line overrides the file. */
-	bool geoip_from_cli = false;
+	bool list_from_cli[NDEFS] = { false };
 	optind = 0;
 	while ((c = getopt_long(argc, argv, "+hv", lo, &idx)) != -1) {
 		const struct optdef *d;
@@ -296,9 +376,10 @@ enum opts_result opts_parse(struct opts *o, int argc, char **argv, char *err, si
 		if (c != 0 || idx >= (int)NDEFS)
 			continue;
 		d = &defs[idx];
-		if (d->kind == K_GEOIP && !geoip_from_cli) {
-			o->n_geoip = 0;	/* the command line replaces the file's list */
-			geoip_from_cli = true;
+		if ((d->kind == K_LIST || d->kind == K_SINKS) && !list_from_cli[idx]) {
+			/* The command line replaces the file's (or the default) list. */
+			*(size_t *)((char *)o + field_of(d)->count_off) = 0;
+			list_from_cli[idx] = true;
 		}
 		bad = set_text(o, d, d->kind == K_BOOL && !optarg ? "true" : optarg, why, sizeof(why));
 		if (bad) {
@@ -306,5 +387,7 @@ enum opts_result opts_parse(struct opts *o, int argc, char **argv, char *err, si
 			return OPTS_ERROR;
 		}
 	}
+	if (o->n_flow_output)
+		o->flows = true;	/* --flow-output implies --flows */
 	return OPTS_OK;
 }
