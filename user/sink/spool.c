@@ -277,13 +277,14 @@ static int make_room(struct spool *sp, uint64_t min_acked, uint64_t need)
 		return -1;
 	if (target < need)
 		target = need;
-	while (first < sp->n && (sp->ix[first].seq <= min_acked ||
-				 keep_bytes + need > target)) {
-		if (sp->ix[first].seq > min_acked)
+	/* What every sink has goes first; undelivered alerts only if that is not enough. */
+	while (first < sp->n && sp->ix[first].seq <= min_acked)
+		keep_bytes -= SPOOL_REC_HDR + sp->ix[first++].len;
+	if (keep_bytes + need > sp->max)
+		while (first < sp->n && keep_bytes + need > target) {
+			keep_bytes -= SPOOL_REC_HDR + sp->ix[first++].len;
 			drop++;
-		keep_bytes -= SPOOL_REC_HDR + sp->ix[first].len;
-		first++;
-	}
+		}
 	if (drop) {
 		sp->dropped += drop;
 		log_warn("alert spool %s is full (%llu bytes, --spool-size): dropped the %zu oldest "

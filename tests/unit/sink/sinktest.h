@@ -11,12 +11,12 @@
 
 static char dir[256];
 
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+static inline int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
 	return remove(path);
 }
 
-static int setup_dir(void **state)
+static inline int setup_dir(void **state)
 {
 	const char *tmp = getenv("TMPDIR");
 
@@ -24,13 +24,13 @@ static int setup_dir(void **state)
 	return mkdtemp(dir) ? 0 : -1;
 }
 
-static int teardown_dir(void **state)
+static inline int teardown_dir(void **state)
 {
 	return nftw(dir, rm_one, 8, FTW_DEPTH | FTW_PHYS);
 }
 
 /* "DIR/name" in a static buffer per slot (several paths live at once). */
-static const char *in_dir(int slot, const char *name)
+static inline const char *in_dir(int slot, const char *name)
 {
 	static char p[6][320];
 
@@ -38,7 +38,7 @@ static const char *in_dir(int slot, const char *name)
 	return p[slot];
 }
 
-static const char *spec_of(const char *path)
+static inline const char *spec_of(const char *path)
 {
 	static char s[340];
 
@@ -47,7 +47,7 @@ static const char *spec_of(const char *path)
 }
 
 /* The whole file as a NUL-terminated string; caller frees. NULL if missing. */
-static char *slurp(const char *path, size_t *len)
+static inline char *slurp(const char *path, size_t *len)
 {
 	FILE *f = fopen(path, "rb");
 	char *buf = NULL;
@@ -73,7 +73,7 @@ static char *slurp(const char *path, size_t *len)
 }
 
 /* A record with a sequence number and pad bytes of padding. */
-static json_t *rec_pad(int seq, size_t pad)
+static inline json_t *rec_pad(int seq, size_t pad)
 {
 	char *p = malloc(pad + 1);
 	json_t *r;
@@ -89,7 +89,7 @@ static json_t *rec_pad(int seq, size_t pad)
  * Every line of text is one whole record; their seq values, in order,
  * go to seqs (up to max). Returns the number of lines, -1 on a bad one.
  */
-static int parse_lines(const char *text, int *seqs, int max)
+static inline int parse_lines(const char *text, int *seqs, int max)
 {
 	int n = 0;
 
