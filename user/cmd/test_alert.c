@@ -127,6 +127,8 @@ int cmd_test_alert(int argc, char **argv)
 		/* Let the sinks take what they can between alerts: the queue stays small. */
 		loop_run_once(l, 0);
 	}
+	log_info("%u test alerts %s; waiting up to %u s for delivery", count,
+		 sinkset_spooled(ss) ? "spooled" : "queued in memory (no spool)", timeout);
 	outputs_flush(l, ss, (int64_t)timeout * NS_PER_SEC);
 	sinkset_pending(ss, &p);
 	sinkset_describe(ss, where, sizeof(where));
