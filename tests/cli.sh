@@ -7,24 +7,8 @@ T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 PIN=/sys/fs/bpf/exfild-cli-$$
 
-ok() { echo "ok cli/$1"; }
-nok() { echo "not ok cli/$1 # $2"; }
-
-# expect NAME STATUS PATTERN CMD...: exit status and a stderr line matching PATTERN
-expect() {
-	name=$1 want=$2 pat=$3
-	shift 3
-	# A bound on every run: a test that hangs is a failure, not a stuck CI.
-	timeout 60 "$@" > "$T/out" 2> "$T/err"
-	rc=$?
-	if [ "$rc" != "$want" ]; then
-		nok "$name" "exit $rc, wanted $want: $(head -c 300 "$T/err" | tr '\n' ' ')"
-	elif [ -n "$pat" ] && ! grep -qE -- "$pat" "$T/err" "$T/out"; then
-		nok "$name" "no line matching '$pat' in: $(head -c 300 "$T/err" | tr '\n' ' ')"
-	else
-		ok "$name"
-	fi
-}
+SUITE=cli
+. "$(dirname "$0")/shlib.sh"
 
 expect help 0 "--max-flows" "$X" run --help
 expect help-lists-every-option 0 "--include-reserved" "$X" run --help

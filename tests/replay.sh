@@ -8,23 +8,9 @@ T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 FIX=tests/fixtures/replay
 
-ok() { echo "ok replay/$1"; }
-nok() { echo "not ok replay/$1 # $2"; }
-
-# expect NAME STATUS PATTERN CMD...: exit status and a stderr line matching PATTERN
-expect() {
-	name=$1 want=$2 pat=$3
-	shift 3
-	timeout 120 "$@" > "$T/out" 2> "$T/err"
-	rc=$?
-	if [ "$rc" != "$want" ]; then
-		nok "$name" "exit $rc, wanted $want: $(head -c 300 "$T/err" | tr '\n' ' ')"
-	elif [ -n "$pat" ] && ! grep -qE -- "$pat" "$T/err"; then
-		nok "$name" "no line matching '$pat' in: $(head -c 300 "$T/err" | tr '\n' ' ')"
-	else
-		ok "$name"
-	fi
-}
+SUITE=replay
+EXPECT_TIMEOUT=120
+. "$(dirname "$0")/shlib.sh"
 
 # same NAME FILE-A FILE-B: byte-identical and not empty
 same() {
