@@ -36,6 +36,8 @@ static const struct optdef defs[] = {
 	{ "output", K_SINK, OFF(output), 0, 0, "SINK", "stdout (default) or file:/path (appended)" },
 	{ "pin-path", K_STR, OFF(pin_path), 0, 0, "DIR",
 	  "pin maps under DIR on a bpffs (/sys/fs/bpf/exfild; none: do not pin)" },
+	{ "control", K_STR, OFF(control), 0, 0, "PATH",
+	  "control socket for exfild status (/run/exfild/control.sock; none: no socket)" },
 	{ "max-flows", K_UINT, OFF(max_flows), 16, 1u << 24, "N",
 	  "entries per accounting map (65536); more in one interval are counted as lost" },
 	{ "geoip", K_GEOIP, OFF(geoip), 0, 0, "PATH", "MaxMind DB file for geo data (repeatable)" },
@@ -54,6 +56,7 @@ void opts_defaults(struct opts *o)
 	o->log_level = LOG_INFO;
 	snprintf(o->output, sizeof(o->output), "stdout");
 	snprintf(o->pin_path, sizeof(o->pin_path), "/sys/fs/bpf/exfild");
+	snprintf(o->control, sizeof(o->control), "/run/exfild/control.sock");
 }
 
 /* Set one option from its text form. Returns NULL or why it is bad. */

@@ -21,6 +21,7 @@ struct opts {
 	bool include_reserved;		/* also report reserved destinations */
 	char output[512];		/* sink spec */
 	char pin_path[256];		/* "" or "none": do not pin */
+	char control[256];		/* control socket; "none": no socket */
 	uint32_t max_flows;		/* entries per accounting map */
 	char config[256];		/* config file read, "" if none */
 	char geoip[OPTS_MAX_GEOIP][256];
