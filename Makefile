@@ -58,7 +58,7 @@ UNIT_SRC  := $(shell find tests/unit -name 'test_*.c' | sort)
 UNIT_BIN  := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(UNIT_SRC))
 TEST_PROG := $(BUILD)/tests/traffic $(BUILD)/tests/itest
 
-.PHONY: all deps run test test-unit test-host test-qemu bench soak vmlinux clean check-root mod-flags
+.PHONY: all deps run test test-unit test-host test-qemu bench soak eval vmlinux clean check-root mod-flags
 
 all: $(BUILD)/exfild
 
@@ -166,6 +166,12 @@ bench: deps all $(BUILD)/calib.bpf.o $(BUILD)/tests/bench_send $(BUILD)/tests/be
 # The agent under sustained load (SOAK_S seconds, default 600); not in make test.
 soak: deps all $(BUILD)/tests/traffic
 	@tools/soak.sh
+
+# Detection quality on generated scenarios (not part of `make test`):
+# precision, recall, false alerts per host-day and delay, beside naive
+# baselines. EVAL_ARGS e.g. "--seeds 1,2,3,4 --days 8".
+eval: all
+	@python3 tools/eval.py --exfild $(BUILD)/exfild --out $(BUILD)/eval $(EVAL_ARGS)
 
 clean:
 	rm -rf $(BUILD)

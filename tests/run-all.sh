@@ -74,6 +74,7 @@ run_suite layers tests/layers.sh
 
 if [ "${1:-}" != --unit-only ]; then
 	run_suite cli tests/cli.sh "$B/asan/exfild"
+	run_suite replay tests/replay.sh "$B/asan/exfild"
 	run_suite status tests/status.sh "$B/asan/exfild"
 	# The geo checks need fixture databases; itest reads their JSON sources.
 	host_itest() {
