@@ -1,5 +1,10 @@
 # exfild build. `make` builds build/exfild; `make test` runs every test;
 # `make run` starts the agent with defaults. See README.md.
+#
+# user/ is built folder by folder, each with only the include paths of the
+# folders it may use (MOD_DEPS below): a stage that includes a header it
+# must not see fails to compile. Arrows point down only:
+#   cmd -> conf, source/*, enrich, detect, record, sink, ctl -> core
 
 CC        ?= cc
 CLANG     ?= clang
@@ -9,22 +14,51 @@ ARCH      := x86
 BUILD     := build
 CFLAGS    ?= -O2 -g
 WARN      := -Wall -Wextra -Werror -Wformat=2 -Wshadow -Wno-unused-parameter
-CPPFLAGS  += -D_GNU_SOURCE -Ibpf -Iuser -I$(BUILD)
-LIBS      := -lbpf -lelf -lz -ljansson -lmaxminddb -lconfig -lcrypto -lpthread
+CPPFLAGS  += -D_GNU_SOURCE
+DEPFLAGS  = -MMD -MP
+LIBS      := -lbpf -lelf -lz -ljansson -lmaxminddb -lconfig -lcrypto -lssl -lpthread -lm
 SAN       := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+
+.DELETE_ON_ERROR:
 
 BPF_SRC   := bpf/exfild.bpf.c
 BPF_OBJ   := $(BUILD)/exfild.bpf.o
 SKEL      := $(BUILD)/exfild.skel.h
 
-USER_SRC  := $(filter-out user/main.c,$(wildcard user/*.c))
+# ---- module layering ------------------------------------------------------
+MODS := core conf source/kernel source/replay enrich detect record sink ctl cmd
+MOD_DEPS_core         :=
+MOD_DEPS_conf         := core sink detect
+MOD_DEPS_source/kernel := core
+MOD_DEPS_source/replay := core
+MOD_DEPS_enrich       := core
+MOD_DEPS_detect       := core
+MOD_DEPS_record       := core
+MOD_DEPS_sink         := core record
+MOD_DEPS_ctl          := core
+MOD_DEPS_cmd          := $(filter-out cmd,$(MODS))
+# Only the kernel source sees the contract header and the skeleton.
+MOD_EXTRA_source/kernel := -Ibpf -I$(BUILD)
+
+# The module of a source file user/a/b/x.c: "a/b" (or "a").
+mod_of    = $(patsubst user/%/,%,$(dir $(1)))
+mod_flags = $(foreach m,$(call mod_of,$(1)) $(MOD_DEPS_$(call mod_of,$(1))),-Iuser/$(m)) \
+	    $(MOD_EXTRA_$(call mod_of,$(1)))
+
+USER_SRC  := $(foreach m,$(MODS),$(wildcard user/$(m)/*.c))
 USER_OBJ  := $(patsubst user/%.c,$(BUILD)/obj/%.o,$(USER_SRC))
 ASAN_OBJ  := $(patsubst user/%.c,$(BUILD)/asan/%.o,$(USER_SRC))
-UNIT_SRC  := $(wildcard tests/unit/test_*.c)
-UNIT_BIN  := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
+KERN_OBJ  := $(filter $(BUILD)/obj/source/kernel/%,$(USER_OBJ)) \
+	     $(filter $(BUILD)/asan/source/kernel/%,$(ASAN_OBJ))
+MAIN_OBJ  := $(BUILD)/obj/main.o
+# Tests see every folder (they test modules from outside).
+ALL_INC   := $(foreach m,$(MODS),-Iuser/$(m)) -Ibpf -I$(BUILD) -Itests/unit
+
+UNIT_SRC  := $(shell find tests/unit -name 'test_*.c' | sort)
+UNIT_BIN  := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(UNIT_SRC))
 TEST_PROG := $(BUILD)/tests/traffic $(BUILD)/tests/itest
 
-.PHONY: all deps run test test-unit test-host test-qemu bench vmlinux clean check-root
+.PHONY: all deps run test test-unit test-host test-qemu bench vmlinux clean check-root mod-flags
 
 all: $(BUILD)/exfild
 
@@ -44,7 +78,7 @@ check-root:
 	@true
 
 # ---- kernel side ----------------------------------------------------------
-$(BPF_OBJ): $(BPF_SRC) bpf/exfild.h vmlinux.h | $(BUILD)
+$(BPF_OBJ): $(BPF_SRC) $(wildcard bpf/*.h) vmlinux.h | $(BUILD)
 	$(CLANG) -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -I. -Ibpf -Wall -Werror -c $< -o $@
 
 $(BUILD)/calib.bpf.o: bpf/calib.bpf.c vmlinux.h | $(BUILD)
@@ -57,33 +91,47 @@ vmlinux:
 	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > vmlinux.h
 
 # ---- user side ------------------------------------------------------------
-$(BUILD)/obj/%.o: user/%.c $(SKEL) $(wildcard user/*.h) bpf/exfild.h | $(BUILD)
-	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -c $< -o $@
+# Only the kernel source depends on the generated skeleton.
+$(KERN_OBJ): $(SKEL)
 
-$(BUILD)/asan/%.o: user/%.c $(SKEL) $(wildcard user/*.h) bpf/exfild.h | $(BUILD)
+$(BUILD)/obj/%.o: user/%.c | $(BUILD)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(SAN) $(WARN) -c $< -o $@
+	$(CC) $(CPPFLAGS) $(call mod_flags,$<) $(CFLAGS) $(WARN) $(DEPFLAGS) -c $< -o $@
 
-$(BUILD)/exfild: user/main.c $(USER_OBJ) $(SKEL)
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) user/main.c $(USER_OBJ) $(LIBS) -o $@
+$(BUILD)/asan/%.o: user/%.c | $(BUILD)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(call mod_flags,$<) $(CFLAGS) $(SAN) $(WARN) $(DEPFLAGS) -c $< -o $@
+
+# main.c is the command table: it sees only cmd/.
+$(BUILD)/obj/main.o: user/main.c | $(BUILD)
+	$(CC) $(CPPFLAGS) -Iuser/cmd -Iuser/core $(CFLAGS) $(WARN) $(DEPFLAGS) -c $< -o $@
+
+$(BUILD)/asan/main.o: user/main.c | $(BUILD)
+	$(CC) $(CPPFLAGS) -Iuser/cmd -Iuser/core $(CFLAGS) $(SAN) $(WARN) $(DEPFLAGS) -c $< -o $@
+
+$(BUILD)/exfild: $(MAIN_OBJ) $(USER_OBJ)
+	$(CC) $(CFLAGS) $^ $(LIBS) -o $@
 
 # Same agent with AddressSanitizer/UBSan: the host integration tests run it.
-$(BUILD)/asan/exfild: user/main.c $(ASAN_OBJ) $(SKEL)
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(SAN) $(WARN) user/main.c $(ASAN_OBJ) $(LIBS) -o $@
+$(BUILD)/asan/exfild: $(BUILD)/asan/main.o $(ASAN_OBJ)
+	$(CC) $(CFLAGS) $(SAN) $^ $(LIBS) -o $@
 
 # Static agent for the qemu initramfs (no shared libraries to carry).
-$(BUILD)/static/exfild: user/main.c $(USER_SRC) $(SKEL)
+$(BUILD)/static/exfild: $(MAIN_OBJ) $(USER_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) -static $(CPPFLAGS) $(CFLAGS) $(WARN) user/main.c $(USER_SRC) $(LIBS) -lzstd -o $@ 2> $(BUILD)/static/link.log || { cat $(BUILD)/static/link.log; exit 1; }
+	$(CC) -static $(CFLAGS) $^ $(LIBS) -lzstd -o $@ 2> $(BUILD)/static-link.log || { cat $(BUILD)/static-link.log; exit 1; }
 
 $(BUILD):
 	@mkdir -p $(BUILD)/obj $(BUILD)/asan $(BUILD)/tests
 
+# The include flags a folder is built with (tests/layers.sh checks them).
+mod-flags:
+	@echo $(call mod_flags,user/$(MOD)/x.c)
+
 # ---- tests ------------------------------------------------------------------
-$(BUILD)/tests/test_%: tests/unit/test_%.c $(wildcard tests/unit/*.h) $(ASAN_OBJ)
+$(BUILD)/tests/unit/%: tests/unit/%.c $(ASAN_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(SAN) $(WARN) $< $(ASAN_OBJ) $(LIBS) -lcmocka -o $@
+	$(CC) $(CPPFLAGS) $(ALL_INC) $(CFLAGS) $(SAN) $(WARN) $(DEPFLAGS) -MT $@ -MF $@.d $< $(ASAN_OBJ) $(LIBS) -lcmocka -o $@
 
 $(BUILD)/tests/traffic: tests/traffic.c | $(BUILD)
 	@mkdir -p $(dir $@)
@@ -94,10 +142,11 @@ $(BUILD)/tests/itest: $(wildcard tests/itest/*.c tests/itest/*.h) | $(BUILD)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -static $(filter %.c,$^) -ljansson -lcrypto -o $@ 2> $(BUILD)/tests/itest-link.log || { cat $(BUILD)/tests/itest-link.log; exit 1; }
 
 $(BUILD)/tests/bench_send: tests/bench_send.c | $(BUILD)
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) $< -lbpf -lelf -lz -lpthread -o $@
+	$(CC) $(CPPFLAGS) -Ibpf $(CFLAGS) $(WARN) $< -lbpf -lelf -lz -lpthread -o $@
 
-$(BUILD)/tests/bench_geo: tests/bench_geo.c user/geo.c user/json.c user/log.c user/geo.h | $(BUILD)
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) tests/bench_geo.c user/geo.c user/json.c user/log.c -lmaxminddb -ljansson -o $@
+GEO_BENCH_SRC := user/enrich/geo.c user/record/json.c user/core/log.c
+$(BUILD)/tests/bench_geo: tests/bench_geo.c $(GEO_BENCH_SRC) | $(BUILD)
+	$(CC) $(CPPFLAGS) $(ALL_INC) $(CFLAGS) $(WARN) tests/bench_geo.c $(GEO_BENCH_SRC) -lmaxminddb -ljansson -o $@
 
 test: deps all $(BUILD)/asan/exfild $(UNIT_BIN) $(TEST_PROG) $(BUILD)/static/exfild
 	@tests/run-all.sh
@@ -116,3 +165,5 @@ bench: deps all $(BUILD)/calib.bpf.o $(BUILD)/tests/bench_send $(BUILD)/tests/be
 
 clean:
 	rm -rf $(BUILD)
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

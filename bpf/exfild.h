@@ -83,12 +83,5 @@ struct task_event {
 	char filename[EXFILD_PATH_LEN];	/* exec only: path given to execve */
 };
 
-/* Which attach tier the loaded programs belong to. */
-enum exfild_tier {
-	TIER_FENTRY = 0,
-	TIER_KPROBE = 1,
-	TIER_TRACEPOINT = 2,
-	TIER_COUNT = 3,
-};
 
 #endif /* EXFILD_H */

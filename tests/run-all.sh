@@ -57,9 +57,11 @@ export CMOCKA_MESSAGE_OUTPUT=TAP
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 
-# One binary per unit test source: a missing one is a failure, not a gap.
+# One binary per unit test source (build/tests/unit/<folder>/test_<module>,
+# mirroring user/): a missing one is a failure, not a gap.
 for src in $(find tests/unit -name 'test_*.c' | sort); do
-	t=$B/tests/$(basename "$src" .c)
+	rel=${src#tests/unit/}
+	t=$B/tests/unit/${rel%.c}
 	name="unit-$(basename "$src" .c | sed 's/^test_//')"
 	if [ -x "$t" ]; then
 		run_suite "$name" "$t"
@@ -68,8 +70,11 @@ for src in $(find tests/unit -name 'test_*.c' | sort); do
 	fi
 done
 
+run_suite layers tests/layers.sh
+
 if [ "${1:-}" != --unit-only ]; then
 	run_suite cli tests/cli.sh "$B/asan/exfild"
+	run_suite status tests/status.sh "$B/asan/exfild"
 	# The geo checks need fixture databases; itest reads their JSON sources.
 	host_itest() {
 		g=tests/fixtures/geo
@@ -81,11 +86,13 @@ if [ "${1:-}" != --unit-only ]; then
 			--geoip $B/tests/geo-asn.mmdb --geo-fixture $g/geo-asn.json
 	}
 	run_suite host-auto host_itest
-	if [ -z "${EXFILD_SKIP_QEMU:-}" ]; then
-		run_suite qemu-6.1 tests/qemu/matrix.sh
-	else
-		echo "== qemu-6.1 skipped (EXFILD_SKIP_QEMU); make test runs it"
-	fi
+	for k in 6.1 6.12; do
+		if [ -z "${EXFILD_SKIP_QEMU:-}" ]; then
+			run_suite qemu-$k tests/qemu/matrix.sh $k
+		else
+			echo "== qemu-$k skipped (EXFILD_SKIP_QEMU); make test runs it"
+		fi
+	done
 fi
 
 [ -z "$failed_names" ] || echo "failed suites:$failed_names (logs in $LOG/)"

@@ -1,40 +1,18 @@
 /*
  * exfild: catch data exfiltration to unusual places while it happens.
  * A command table in the style of bpftool: exfild COMMAND [OPTION]...
+ * Each command lives in cmd/, one file each, with its own options.
  */
 #include <stdio.h>
 #include <string.h>
 
-#include "agent.h"
+#include "cmd.h"
 #include "log.h"
-#include "opts.h"
+#include "version.h"
 
-#ifndef EXFILD_VERSION
-#define EXFILD_VERSION "0.1.0"
-#endif
+
 
 static int do_help(int argc, char **argv);
-
-static int do_run(int argc, char **argv)
-{
-	struct opts o;
-	char err[1024];
-
-	opts_defaults(&o);
-	switch (opts_parse(&o, argc, argv, err, sizeof(err))) {
-	case OPTS_EXIT:
-		return 0;
-	case OPTS_ERROR:
-		log_err("%s", err);
-		return 2;
-	case OPTS_OK:
-		break;
-	}
-	log_set_level(o.log_level);
-	if (o.config[0])
-		log_debug("config read from %s", o.config);
-	return agent_run(&o);
-}
 
 static int do_version(int argc, char **argv)
 {
@@ -47,7 +25,8 @@ static const struct cmd {
 	int (*fn)(int argc, char **argv);
 	const char *help;
 } cmds[] = {
-	{ "run", do_run, "load the probes and report flows (see exfild run --help)" },
+	{ "run", cmd_run, "load the probes and report flows (see exfild run --help)" },
+	{ "status", cmd_status, "how the running agent is doing (see exfild status --help)" },
 	{ "version", do_version, "print the version" },
 	{ "help", do_help, "this text" },
 };

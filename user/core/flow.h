@@ -77,7 +77,7 @@ struct geo_info {
 	char as_org[128];
 };
 
-struct proc_info;	/* core/proc_info.h: full process context, live only */
+#include "proc_info.h"
 
 /*
  * An observation with what enrichment learned about it. The process_*
@@ -87,11 +87,23 @@ struct proc_info;	/* core/proc_info.h: full process context, live only */
 struct enriched_flow {
 	struct flow_obs obs;
 	const struct proc_info *proc;	/* NULL in replay or when unknown */
+	struct hash_view hash;		/* of proc's executable, when proc */
 	const char *process_name;
 	const char *process_executable;
 	const char *user_name;
 	struct geo_info geo;		/* of obs.remote */
 	bool reserved;			/* obs.remote is in a reserved range */
+};
+
+/*
+ * What the kernel could not count in one interval (loss record): sends
+ * whose new entry did not fit the accounting map, and exec/exit events the
+ * ring buffer refused.
+ */
+struct loss_counts {
+	uint64_t bytes;
+	uint64_t entries;
+	uint64_t events;
 };
 
 #endif

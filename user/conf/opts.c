@@ -1,0 +1,310 @@
+#include <errno.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <libconfig.h>
+
+#include "tier.h"
+#include "log.h"
+#include "opts.h"
+#include "sink.h"
+
+enum kind { K_TIER, K_UINT, K_BOOL, K_STR, K_SINK, K_GEOIP, K_LEVEL };
+
+struct optdef {
+	const char *name;	/* --name on the command line, name in the config */
+	enum kind kind;
+	size_t off;
+	uint32_t min, max;	/* K_UINT bounds */
+	const char *arg;
+	const char *help;
+};
+
+#define OFF(f) offsetof(struct opts, f)
+
+static const struct optdef defs[] = {
+	{ "attach", K_TIER, OFF(attach), 0, 0, "TIER",
+	  "auto (default), fentry, kprobe or tracepoint" },
+	{ "interval", K_UINT, OFF(interval), 1, 86400, "SEC", "seconds between drains (10)" },
+	{ "duration", K_UINT, OFF(duration), 0, UINT32_MAX, "SEC",
+	  "run this long, drain once more and exit (0: until SIGINT/SIGTERM)" },
+	{ "flows", K_BOOL, OFF(flows), 0, 0, NULL, "write a flow record per process and destination" },
+	{ "include-reserved", K_BOOL, OFF(include_reserved), 0, 0, NULL,
+	  "also report loopback, private, documentation and other reserved destinations" },
+	{ "output", K_SINK, OFF(output), 0, 0, "SINK", "stdout (default) or file:/path (appended)" },
+	{ "pin-path", K_STR, OFF(pin_path), 0, 0, "DIR",
+	  "pin maps under DIR on a bpffs (/sys/fs/bpf/exfild; none: do not pin)" },
+	{ "control", K_STR, OFF(control), 0, 0, "PATH",
+	  "control socket for exfild status (/run/exfild/control.sock; none: no socket)" },
+	{ "max-flows", K_UINT, OFF(max_flows), 16, 1u << 24, "N",
+	  "entries per accounting map (65536); more in one interval are counted as lost" },
+	{ "geoip", K_GEOIP, OFF(geoip), 0, 0, "PATH", "MaxMind DB file for geo data (repeatable)" },
+	{ "log-level", K_LEVEL, OFF(log_level), 0, 0, "LEVEL", "error, warning, info (default) or debug" },
+};
+#define NDEFS (sizeof(defs) / sizeof(defs[0]))
+
+static const char *const levels[] = { "error", "warning", "info", "debug" };
+
+void opts_defaults(struct opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->attach = TIER_AUTO;
+	o->interval = 10;
+	o->max_flows = 65536;
+	o->log_level = LOG_INFO;
+	snprintf(o->output, sizeof(o->output), "stdout");
+	snprintf(o->pin_path, sizeof(o->pin_path), "/sys/fs/bpf/exfild");
+	snprintf(o->control, sizeof(o->control), "/run/exfild/control.sock");
+}
+
+/* Set one option from its text form. Returns NULL or why it is bad. */
+static const char *set_text(struct opts *o, const struct optdef *d, const char *v,
+			    char *why, size_t whylen)
+{
+	char *p = (char *)o + d->off;
+
+	switch (d->kind) {
+	case K_TIER: {
+		int t = tier_parse(v);
+		if (t == -2)
+			return "expected auto, fentry, kprobe or tracepoint";
+		*(int *)p = t;
+		return NULL;
+	}
+	case K_UINT: {
+		char *end;
+		unsigned long long n;
+
+		errno = 0;
+		n = strtoull(v, &end, 10);
+		if (errno || end == v || *end || v[0] == '-' || n < d->min || n > d->max) {
+			snprintf(why, whylen, "expected a whole number from %u to %u", d->min, d->max);
+			return why;
+		}
+		*(uint32_t *)p = (uint32_t)n;
+		return NULL;
+	}
+	case K_BOOL:
+		if (!strcmp(v, "true") || !strcmp(v, "yes") || !strcmp(v, "1"))
+			*(bool *)p = true;
+		else if (!strcmp(v, "false") || !strcmp(v, "no") || !strcmp(v, "0"))
+			*(bool *)p = false;
+		else
+			return "expected true or false";
+		return NULL;
+	case K_STR:
+	case K_SINK:
+		if (strlen(v) >= (d->kind == K_SINK ? sizeof(o->output) : sizeof(o->pin_path)))
+			return "too long";
+		if (d->kind == K_SINK && sink_check_spec(v, why, whylen))
+			return why;
+		snprintf(p, d->kind == K_SINK ? sizeof(o->output) : sizeof(o->pin_path), "%s", v);
+		return NULL;
+	case K_GEOIP:
+		if (o->n_geoip >= OPTS_MAX_GEOIP)
+			return "too many geo databases";
+		if (strlen(v) >= sizeof(o->geoip[0]))
+			return "path too long";
+		snprintf(o->geoip[o->n_geoip++], sizeof(o->geoip[0]), "%s", v);
+		return NULL;
+	case K_LEVEL:
+		for (int i = 0; i < 4; i++)
+			if (!strcmp(v, levels[i])) {
+				*(int *)p = i;
+				return NULL;
+			}
+		return "expected error, warning, info or debug";
+	}
+	return "unknown option kind";
+}
+
+/* ---- config file ----------------------------------------------------------- */
+
+static const struct optdef *find_def(const char *name)
+{
+	for (size_t i = 0; i < NDEFS; i++) {
+		/* Config keys use '_' where options use '-'. */
+		const char *a = defs[i].name, *b = name;
+		while (*a && *b && (*a == *b || (*a == '-' && *b == '_')))
+			a++, b++;
+		if (!*a && !*b)
+			return &defs[i];
+	}
+	return NULL;
+}
+
+static const char *set_setting(struct opts *o, const struct optdef *d, config_setting_t *s,
+			       char *why, size_t whylen)
+{
+	char num[32];
+	int type = config_setting_type(s);
+
+	switch (d->kind) {
+	case K_UINT:
+		if (type != CONFIG_TYPE_INT && type != CONFIG_TYPE_INT64)
+			return "expected a number";
+		snprintf(num, sizeof(num), "%lld", config_setting_get_int64(s));
+		return set_text(o, d, num, why, whylen);
+	case K_BOOL:
+		if (type != CONFIG_TYPE_BOOL)
+			return "expected true or false";
+		*(bool *)((char *)o + d->off) = config_setting_get_bool(s);
+		return NULL;
+	case K_GEOIP:
+		if (type == CONFIG_TYPE_ARRAY || type == CONFIG_TYPE_LIST) {
+			o->n_geoip = 0;
+			for (int i = 0; i < config_setting_length(s); i++) {
+				const char *v = config_setting_get_string_elem(s, i);
+				const char *bad;
+
+				if (!v)
+					return "expected a list of file paths";
+				if ((bad = set_text(o, d, v, why, whylen)))
+					return bad;
+			}
+			return NULL;
+		}
+		/* a single path */
+		/* fall through */
+	default:
+		if (type != CONFIG_TYPE_STRING)
+			return "expected a string";
+		if (d->kind == K_GEOIP)
+			o->n_geoip = 0;
+		return set_text(o, d, config_setting_get_string(s), why, whylen);
+	}
+}
+
+int opts_load_config(struct opts *o, const char *path, char *err, size_t errlen)
+{
+	config_t cfg;
+	config_setting_t *root;
+	int rc = -1;
+
+	config_init(&cfg);
+	if (!config_read_file(&cfg, path)) {
+		if (config_error_type(&cfg) == CONFIG_ERR_FILE_IO)
+			snprintf(err, errlen, "%s: cannot read: %s", path, strerror(errno));
+		else
+			snprintf(err, errlen, "%s:%d: %s", path, config_error_line(&cfg),
+				 config_error_text(&cfg));
+		goto out;
+	}
+	root = config_root_setting(&cfg);
+	for (int i = 0; i < config_setting_length(root); i++) {
+		config_setting_t *s = config_setting_get_elem(root, i);
+		const char *name = config_setting_name(s);
+		const struct optdef *d = find_def(name);
+		char why[160];
+		const char *bad;
+
+		if (!d || !strcmp(name, "config")) {
+			snprintf(err, errlen, "%s:%d: unknown key '%s'", path,
+				 config_setting_source_line(s), name);
+			goto out;
+		}
+		if ((bad = set_setting(o, d, s, why, sizeof(why)))) {
+			snprintf(err, errlen, "%s:%d: key '%s': %s", path,
+				 config_setting_source_line(s), name, bad);
+			goto out;
+		}
+	}
+	snprintf(o->config, sizeof(o->config), "%s", path);
+	rc = 0;
+out:
+	config_destroy(&cfg);
+	return rc;
+}
+
+/* ---- command line ------------------------------------------------------------ */
+
+void opts_usage(FILE *f)
+{
+	fprintf(f, "usage: exfild run [OPTION]...\n"
+		   "Count the bytes each process sends to each destination, in the kernel,\n"
+		   "and write ECS JSON records.\n\n"
+		   "  --config PATH            config file (default %s if it exists)\n",
+		OPTS_DEFAULT_CONFIG);
+	for (size_t i = 0; i < NDEFS; i++) {
+		char left[48];
+
+		snprintf(left, sizeof(left), "--%s%s%s", defs[i].name, defs[i].arg ? " " : "",
+			 defs[i].arg ? defs[i].arg : "");
+		fprintf(f, "  %-24s %s\n", left, defs[i].help);
+	}
+	fprintf(f, "  -v, --verbose            same as --log-level debug\n"
+		   "  -h, --help               this text\n\n"
+		   "Every option can be set in the config file as key = value; (libconfig syntax,\n"
+		   "'-' written '_'); the command line wins. Exit status: 0 ok, 1 runtime failure,\n"
+		   "2 bad usage or config.\n");
+}
+
+enum opts_result opts_parse(struct opts *o, int argc, char **argv, char *err, size_t errlen)
+{
+	struct option lo[NDEFS + 4];
+	const char *config = NULL;
+	int c, idx;
+
+	for (size_t i = 0; i < NDEFS; i++)
+		lo[i] = (struct option){ defs[i].name,
+			defs[i].kind == K_BOOL ? optional_argument : required_argument, NULL, 0 };
+	lo[NDEFS] = (struct option){ "config", required_argument, NULL, 0 };
+	lo[NDEFS + 1] = (struct option){ "help", no_argument, NULL, 'h' };
+	lo[NDEFS + 2] = (struct option){ "verbose", no_argument, NULL, 'v' };
+	lo[NDEFS + 3] = (struct option){ NULL, 0, NULL, 0 };
+
+	/* Pass 1: find the config file, and reject bad options early. */
+	opterr = 0;
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "+hv", lo, &idx)) != -1) {
+		if (c == 'h') {
+			opts_usage(stdout);
+			return OPTS_EXIT;
+		}
+		if (c == '?' || c == ':') {
+			snprintf(err, errlen, "unknown option or missing value: %s (see --help)",
+				 argv[optind - 1]);
+			return OPTS_ERROR;
+		}
+		if (c == 0 && idx == (int)NDEFS)
+			config = optarg;
+	}
+	if (optind < argc) {
+		snprintf(err, errlen, "unexpected argument: %s (see --help)", argv[optind]);
+		return OPTS_ERROR;
+	}
+	if (config && opts_load_config(o, config, err, errlen))
+		return OPTS_ERROR;
+	if (!config && access(OPTS_DEFAULT_CONFIG, F_OK) == 0 &&
+	    opts_load_config(o, OPTS_DEFAULT_CONFIG, err, errlen))
+		return OPTS_ERROR;
+
+	/* Pass 2: the command line overrides the file. */
+	bool geoip_from_cli = false;
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "+hv", lo, &idx)) != -1) {
+		const struct optdef *d;
+		char why[160];
+		const char *bad;
+
+		if (c == 'v') {
+			o->log_level = LOG_DEBUG;
+			continue;
+		}
+		if (c != 0 || idx >= (int)NDEFS)
+			continue;
+		d = &defs[idx];
+		if (d->kind == K_GEOIP && !geoip_from_cli) {
+			o->n_geoip = 0;	/* the command line replaces the file's list */
+			geoip_from_cli = true;
+		}
+		bad = set_text(o, d, d->kind == K_BOOL && !optarg ? "true" : optarg, why, sizeof(why));
+		if (bad) {
+			snprintf(err, errlen, "--%s %s: %s", d->name, optarg ? optarg : "", bad);
+			return OPTS_ERROR;
+		}
+	}
+	return OPTS_OK;
+}

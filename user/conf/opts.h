@@ -1,0 +1,45 @@
+/*
+ * Options: defaults, then the config file, then the command line.
+ * One table describes every option for both, and for --help.
+ */
+#ifndef EXFILD_OPTS_H
+#define EXFILD_OPTS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define OPTS_MAX_GEOIP 8
+#define OPTS_DEFAULT_CONFIG "/etc/exfild/exfild.conf"
+
+struct opts {
+	int attach;			/* TIER_AUTO or a tier */
+	uint32_t interval;		/* seconds between drains */
+	uint32_t duration;		/* seconds to run; 0: until signalled */
+	bool flows;			/* write flow records */
+	bool include_reserved;		/* also report reserved destinations */
+	char output[512];		/* sink spec */
+	char pin_path[256];		/* "" or "none": do not pin */
+	char control[256];		/* control socket; "none": no socket */
+	uint32_t max_flows;		/* entries per accounting map */
+	char config[256];		/* config file read, "" if none */
+	char geoip[OPTS_MAX_GEOIP][256];
+	size_t n_geoip;
+	int log_level;			/* enum log_level */
+};
+
+enum opts_result { OPTS_OK = 0, OPTS_EXIT = 1, OPTS_ERROR = -1 };
+
+void opts_defaults(struct opts *o);
+/*
+ * argv[0] is the command name ("run"). Reads the config file named by
+ * --config, or the default one when it exists. OPTS_EXIT: --help printed.
+ * On OPTS_ERROR err names the file, line and key, or the option.
+ */
+enum opts_result opts_parse(struct opts *o, int argc, char **argv, char *err, size_t errlen);
+/* Only the config file (for tests and reload). */
+int opts_load_config(struct opts *o, const char *path, char *err, size_t errlen);
+void opts_usage(FILE *f);
+
+#endif

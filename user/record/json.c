@@ -1,0 +1,154 @@
+/* JSON helpers: every string that came from outside goes through json_bytes. */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "json.h"
+
+/*
+ * Length (1..4) of the well-formed UTF-8 sequence at p, or 0 when the byte
+ * at p does not start one (RFC 3629 table: no overlong forms, no UTF-16
+ * surrogates, nothing above U+10FFFF). NUL counts as invalid so that it
+ * is shown as \x00 rather than cutting C consumers short.
+ */
+static size_t utf8_len(const unsigned char *p, size_t left)
+{
+	unsigned char c = p[0], lo = 0x80, hi = 0xbf;
+	size_t n;
+
+	if (c == 0)
+		return 0;
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf) {
+		n = 2;
+	} else if (c >= 0xe0 && c <= 0xef) {
+		n = 3;
+		if (c == 0xe0)
+			lo = 0xa0;	/* overlong below U+0800 */
+		else if (c == 0xed)
+			hi = 0x9f;	/* surrogates U+D800..U+DFFF */
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		n = 4;
+		if (c == 0xf0)
+			lo = 0x90;	/* overlong below U+10000 */
+		else if (c == 0xf4)
+			hi = 0x8f;	/* above U+10FFFF */
+	} else {
+		return 0;		/* 0x80..0xc1 and 0xf5..0xff never lead */
+	}
+	if (left < n || p[1] < lo || p[1] > hi)
+		return 0;
+	for (size_t i = 2; i < n; i++)
+		if (p[i] < 0x80 || p[i] > 0xbf)
+			return 0;
+	return n;
+}
+
+json_t *json_bytes(const void *buf, size_t len)
+{
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *p = buf;
+	char *out;
+	size_t o = 0;
+	json_t *s;
+
+	if (!p)
+		len = 0;
+	if (len > (SIZE_MAX - 1) / 4)
+		return NULL;
+	/* Worst case every byte becomes four characters. */
+	out = malloc(len * 4 + 1);
+	if (!out)
+		return NULL;
+	for (size_t i = 0; i < len;) {
+		size_t n = utf8_len(p + i, len - i);
+
+		if (n) {
+			memcpy(out + o, p + i, n);
+			o += n;
+			i += n;
+			continue;
+		}
+		out[o++] = '\\';
+		out[o++] = 'x';
+		out[o++] = hex[p[i] >> 4];
+		out[o++] = hex[p[i] & 0xf];
+		i++;
+	}
+	s = json_stringn(out, o);
+	free(out);
+	return s;
+}
+
+json_t *json_cstr(const char *s)
+{
+	/* A missing string is shown as empty rather than failing the record. */
+	return json_bytes(s, s ? strlen(s) : 0);
+}
+
+int json_set_str(json_t *root, const char *path, const char *s)
+{
+	return s && s[0] ? json_set_path(root, path, json_cstr(s)) : 0;
+}
+
+int json_set_path(json_t *root, const char *path, json_t *val)
+{
+	json_t *cur = root;
+	const char *seg = path;
+
+	/* Reject "", "a..b", ".a", "a." before creating anything. */
+	if (!root || !path || !val || !json_is_object(root) || !*path || *path == '.' ||
+	    path[strlen(path) - 1] == '.' || strstr(path, "..")) {
+		json_decref(val);
+		return -1;
+	}
+	for (;;) {
+		const char *dot = strchr(seg, '.');
+		size_t n = dot ? (size_t)(dot - seg) : strlen(seg);
+
+		if (!dot)
+			return json_object_setn_new(cur, seg, n, val) ? -1 : 0;
+		json_t *next = json_object_getn(cur, seg, n);
+		if (!next) {
+			next = json_object();
+			if (!next || json_object_setn_new(cur, seg, n, next)) {
+				json_decref(val);
+				return -1;
+			}
+		} else if (!json_is_object(next)) {
+			json_decref(val);
+			return -1;
+		}
+		cur = next;
+		seg = dot + 1;
+	}
+}
+
+json_t *json_time(int64_t unix_ns)
+{
+	/* Floor division so times before 1970 still print correctly. */
+	int64_t sec = unix_ns / 1000000000, rem = unix_ns % 1000000000;
+	struct tm tm;
+	char buf[64];
+
+	if (rem < 0) {
+		rem += 1000000000;
+		sec--;
+	}
+	time_t t = (time_t)sec;
+	if (!gmtime_r(&t, &tm))
+		return NULL;
+	int n = snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
+			 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+			 tm.tm_min, tm.tm_sec, (int)(rem / 1000000));
+	if (n < 0 || (size_t)n >= sizeof(buf))
+		return NULL;
+	return json_string(buf);
+}
+
+char *json_line(const json_t *root)
+{
+	/* 15 digits: coordinates print as 48.1371, not 48.137099999999997. */
+	return json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENCODE_ANY | JSON_REAL_PRECISION(15));
+}

@@ -1,0 +1,44 @@
+/*
+ * The one JSON writer: every JSON byte exfild emits goes through jansson,
+ * built with these helpers. Records are nested ECS objects.
+ */
+#ifndef EXFILD_JSON_H
+#define EXFILD_JSON_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <jansson.h>
+
+/*
+ * A JSON string for arbitrary bytes (process names, command lines, paths):
+ * valid UTF-8 passes through unchanged (control characters are escaped by
+ * jansson); each byte that is not valid UTF-8 becomes the four characters
+ * \xNN, so the record stays valid JSON and still says what was there.
+ * A NUL byte also becomes \x00. Never returns NULL except on OOM.
+ */
+json_t *json_bytes(const void *buf, size_t len);
+
+/* json_bytes() of a NUL-terminated string. */
+json_t *json_cstr(const char *s);
+
+/*
+ * Set root["a"]["b"]["c"] = val for path "a.b.c", creating objects on the
+ * way; steals the reference to val (also on failure). Returns 0 or -1.
+ */
+int json_set_path(json_t *root, const char *path, json_t *val);
+
+/*
+ * json_set_path(root, path, json_cstr(s)) when s is a non-empty string;
+ * nothing otherwise: ECS wants an unknown field absent, never "".
+ */
+int json_set_str(json_t *root, const char *path, const char *s);
+
+/* RFC 3339 UTC with milliseconds, e.g. 2026-11-28T01:02:03.456Z. */
+json_t *json_time(int64_t unix_ns);
+
+/*
+ * One compact line (no newline) for a record; caller frees. NULL on OOM.
+ */
+char *json_line(const json_t *root);
+
+#endif

@@ -1,0 +1,113 @@
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "json.h"
+#include "record_parts.h"
+
+static void put_id(json_t *root, const char *path, uint32_t id)
+{
+	char buf[16];
+
+	snprintf(buf, sizeof(buf), "%u", id);
+	json_set_path(root, path, json_string(buf));
+}
+
+static void put_args(const struct proc_info *pi, json_t *root)
+{
+	json_t *arr = json_array();
+	char *line = malloc(pi->args_len ? pi->args_len : 1);
+	size_t off = 0;
+
+	if (!arr || !line) {
+		json_decref(arr);
+		free(line);
+		return;
+	}
+	for (uint32_t i = 0; i < pi->argc && off < pi->args_len; i++) {
+		size_t n = strnlen(pi->args + off, pi->args_len - off);
+		json_array_append_new(arr, json_bytes(pi->args + off, n));
+		off += n + 1;
+	}
+	/* The command line is argv joined by spaces, as ps shows it. */
+	memcpy(line, pi->args, pi->args_len);
+	for (size_t i = 0; i + 1 < pi->args_len; i++)
+		if (!line[i])
+			line[i] = ' ';
+	json_set_path(root, "process.args", arr);
+	json_set_path(root, "process.command_line", json_bytes(line, pi->args_len ? pi->args_len - 1 : 0));
+	free(line);
+}
+
+static void put_parent(json_t *root, const struct proc_info *pi)
+{
+	const struct proc_parent *pp = &pi->parent;
+
+	if (pi->ppid)
+		json_set_path(root, "process.parent.pid", json_integer(pi->ppid));
+	if (!pp->known)
+		return;
+	json_set_path(root, "process.parent.name", json_cstr(pp->name));
+	json_set_str(root, "process.parent.executable", pp->executable);
+	json_set_path(root, "process.parent.entity_id", json_string(pp->entity_id));
+	json_set_path(root, "process.parent.start", json_time(pp->start_unix_ns));
+}
+
+static void put_facts(json_t *root, const struct proc_info *pi, const struct hash_view *h)
+{
+	static const char *const src[] = {
+		[PROC_SRC_EXEC] = "exec", [PROC_SRC_SCAN] = "scan",
+		[PROC_SRC_LOOKUP] = "lookup", [PROC_SRC_EVENT] = "event",
+		[PROC_SRC_EXIT] = "exit_event",
+	};
+	static const char *const status[] = {
+		[HASH_OK] = "ok", [HASH_PENDING] = "pending", [HASH_SKIPPED] = "skipped",
+	};
+
+	if (pi->facts_known) {
+		json_set_path(root, "exfild.process.executable_deleted", json_boolean(pi->exe_deleted));
+		json_set_path(root, "exfild.process.fileless", json_boolean(pi->fileless));
+		json_set_path(root, "exfild.process.executable_writable_by_others",
+		    json_boolean(pi->exe_writable_by_others));
+	}
+	if (pi->args_truncated)
+		json_set_path(root, "exfild.process.args_truncated", json_true());
+	json_set_path(root, "exfild.process.hash_status", json_string(status[h->status]));
+	if (h->status == HASH_SKIPPED)
+		json_set_path(root, "exfild.process.hash_reason", json_string(h->reason ? h->reason : "unknown"));
+	json_set_path(root, "exfild.process.context_source", json_string(src[pi->source]));
+	if (pi->exited)
+		json_set_path(root, "exfild.process.exited", json_true());
+}
+
+void record_process(json_t *root, const struct enriched_flow *f)
+{
+	const struct proc_info *pi = f->proc;
+	const struct flow_obs *o = &f->obs;
+
+	if (!pi || !root)
+		return;
+	json_set_path(root, "process.pid", json_integer(pi->pid));
+	json_set_path(root, "process.name", json_cstr(pi->name));
+	json_set_str(root, "process.executable", pi->executable);
+	if (pi->argc)
+		put_args(pi, root);
+	json_set_path(root, "process.start", json_time(pi->start_unix_ns));
+	json_set_path(root, "process.entity_id", json_string(pi->entity_id));
+	json_set_str(root, "process.working_directory", pi->cwd);
+	if (f->hash.status == HASH_OK && f->hash.sha256)
+		json_set_path(root, "process.hash.sha256", json_string(f->hash.sha256));
+	put_parent(root, pi);
+	/* The flow's send-time uid wins over the exec-time one. */
+	if (!o->has_uid)
+		put_id(root, "user.id", pi->uid);
+	if (pi->user_name[0] && (!o->has_uid || o->uid == pi->uid))
+		json_set_path(root, "user.name", json_cstr(pi->user_name));
+	put_id(root, "group.id", pi->gid);
+	json_set_str(root, "group.name", pi->group_name);
+	if (pi->container_id[0])
+		json_set_path(root, "container.id", json_string(pi->container_id));
+	if (pi->cgroup_id && !o->cgroup_id)
+		json_set_path(root, "exfild.cgroup_id", json_integer((json_int_t)pi->cgroup_id));
+	put_facts(root, pi, &f->hash);
+}

@@ -1,0 +1,81 @@
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "json.h"
+#include "record.h"
+#include "record_parts.h"
+
+void record_ip(const struct ipaddr *a, char *buf, size_t len)
+{
+	if (!inet_ntop(a->family == FLOW_AF_INET ? AF_INET : AF_INET6, a->a, buf, (socklen_t)len))
+		snprintf(buf, len, "?");
+}
+
+json_t *record_base(int64_t now_ns, const char *kind, const char *dataset)
+{
+	json_t *r = json_object();
+
+	json_set_path(r, "@timestamp", json_time(now_ns));
+	json_set_path(r, "event.kind", json_string(kind));
+	json_set_path(r, "event.module", json_string("exfild"));
+	json_set_path(r, "event.dataset", json_string(dataset));
+	return r;
+}
+
+json_t *record_flow(const struct enriched_flow *f, const struct record_ctx *ctx)
+{
+	const struct flow_obs *o = &f->obs;
+	json_t *r = record_base(ctx->now_ns, "event", "exfild.flow");
+	char ip[INET6_ADDRSTRLEN];
+
+	json_set_path(r, "event.category", json_pack("[s]", "network"));
+	json_set_path(r, "event.type", json_pack("[s]", "connection"));
+	json_set_path(r, "event.action", json_string("network-send"));
+	json_set_path(r, "event.start", json_time(o->start_ns));
+	json_set_path(r, "event.end", json_time(o->end_ns));
+	json_set_path(r, "event.duration", json_integer(o->end_ns - o->start_ns));
+	json_set_path(r, "host.name", json_cstr(o->host_name ? o->host_name : ctx->host_name));
+	if (o->has_process)
+		json_set_path(r, "process.pid", json_integer(o->pid));
+	if (o->has_uid)
+		json_set_path(r, "user.id", json_sprintf("%u", o->uid));
+	json_set_path(r, "network.transport",
+		      json_string(o->transport == FLOW_PROTO_TCP ? "tcp" : "udp"));
+	json_set_path(r, "network.iana_number", json_sprintf("%u", o->transport));
+	json_set_path(r, "network.type",
+		      json_string(o->remote.family == FLOW_AF_INET ? "ipv4" : "ipv6"));
+	json_set_path(r, "network.direction", json_string("egress"));
+	json_set_path(r, "network.bytes", json_integer((json_int_t)o->bytes_sent));
+	record_ip(&o->remote, ip, sizeof(ip));
+	json_set_path(r, "destination.ip", json_string(ip));
+	json_set_path(r, "destination.address", json_string(ip));
+	json_set_path(r, "destination.port", json_integer(o->remote_port));
+	json_set_path(r, "source.bytes", json_integer((json_int_t)o->bytes_sent));
+	if (o->calls)
+		json_set_path(r, "exfild.calls", json_integer((json_int_t)o->calls));
+	if (o->cgroup_id)
+		json_set_path(r, "exfild.cgroup_id", json_integer((json_int_t)o->cgroup_id));
+	if (o->tier)
+		json_set_path(r, "exfild.tier", json_string(o->tier));
+	record_process(r, f);
+	record_geo(json_object_get(r, "destination"), &f->geo);
+	return r;
+}
+
+json_t *record_loss(const struct loss_counts *d, uint64_t sink_dropped, const struct record_ctx *ctx)
+{
+	json_t *r = record_base(ctx->now_ns, "metric", "exfild.loss");
+
+	json_set_path(r, "event.category", json_pack("[s]", "host"));
+	json_set_path(r, "event.type", json_pack("[s]", "info"));
+	json_set_path(r, "host.name", json_cstr(ctx->host_name));
+	json_set_path(r, "message", json_string(
+		"exfild could not account everything in this interval: the accounting map was "
+		"full or the event ring buffer overflowed (raise --max-flows or lower --interval)"));
+	json_set_path(r, "exfild.loss.bytes", json_integer((json_int_t)d->bytes));
+	json_set_path(r, "exfild.loss.entries", json_integer((json_int_t)d->entries));
+	json_set_path(r, "exfild.loss.events", json_integer((json_int_t)d->events));
+	json_set_path(r, "exfild.loss.records", json_integer((json_int_t)sink_dropped));
+	return r;
+}
