@@ -6,12 +6,14 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
 
+#include "agent_lock.h"
 #include "clock.h"
 #include "cmd.h"
 #include "ctl.h"
@@ -24,6 +26,7 @@
 #include "version.h"
 #include "loop.h"
 #include "opts.h"
+#include "privs.h"
 #include "proc.h"
 #include "record.h"
 #include "sink.h"
@@ -48,6 +51,7 @@ struct agent {
 	struct enricher enr;
 	struct record_ctx rctx;
 	int sig_fd, timer_fd;
+	int lock_fd;		/* one agent per pin path (agent_lock.h) */
 	struct loop_timer end_timer;
 	struct ctl *ctl;
 	struct agent_status st;	/* counters kept as the agent runs */
@@ -253,6 +257,25 @@ static int open_enrichment(struct agent *a, char *err, size_t errlen)
 	return 0;
 }
 
+static int maps_usable(void *arg)
+{
+	return ksource_maps_usable(arg);
+}
+
+/* Loaded, attached, pinned and opened: keep only what the loop needs (privs.h). */
+static int drop_privileges(struct agent *a, char *err, size_t errlen)
+{
+	char *kept;
+
+	if (privs_drop(maps_usable, a->ks, err, errlen))
+		return -1;
+	kept = privs_describe();
+	log_info("privileges dropped: capabilities now %s, no-new-privs set",
+		 kept ? kept : "unknown");
+	free(kept);
+	return 0;
+}
+
 static int setup(struct agent *a, char *err, size_t errlen)
 {
 	const struct opts *o = a->o;
@@ -264,6 +287,12 @@ static int setup(struct agent *a, char *err, size_t errlen)
 
 	if (ksource_preflight(err, errlen))
 		return -1;
+	/* Before anything is pinned: a second agent on the same pins stops here. */
+	if (ko.pin_path) {
+		a->lock_fd = agent_lock_take(AGENT_RUN_DIR, ko.pin_path, err, errlen);
+		if (a->lock_fd < 0)
+			return -1;
+	}
 	a->loop = loop_new();
 	if (!a->loop) {
 		snprintf(err, errlen, "out of memory");
@@ -308,7 +337,7 @@ static int setup(struct agent *a, char *err, size_t errlen)
 		loop_timer_set(a->loop, &a->end_timer,
 			       clock_ns(CLOCK_MONOTONIC) + (int64_t)o->duration * NS_PER_SEC,
 			       on_duration_end, a);
-	return 0;
+	return drop_privileges(a, err, errlen);
 }
 
 static void teardown(struct agent *a)
@@ -324,11 +353,13 @@ static void teardown(struct agent *a)
 	exehash_free(a->hashes);
 	geo_close(a->geo);
 	sink_close(a->sink);
+	if (a->lock_fd >= 0)
+		close(a->lock_fd);
 }
 
 static int agent_run(const struct opts *o)
 {
-	struct agent a = { .o = o, .sig_fd = -1, .timer_fd = -1 };
+	struct agent a = { .o = o, .sig_fd = -1, .timer_fd = -1, .lock_fd = -1 };
 	char err[4096] = "";
 
 	if (setup(&a, err, sizeof(err))) {
@@ -370,6 +401,8 @@ int cmd_run(int argc, char **argv)
 		break;
 	}
 	log_set_level(o.log_level);
+	if (opts_max_flows_note(&o, err, sizeof(err)))
+		log_warn("%s", err);
 	if (o.config[0])
 		log_debug("config read from %s", o.config);
 	return agent_run(&o);

@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
 #include "exfild.skel.h"
@@ -168,4 +169,12 @@ int ksource_tier(const struct ksource *ks)
 const char *ksource_pin_dir(const struct ksource *ks)
 {
 	return ks->ld.pinned ? ks->ld.pin_dir : NULL;
+}
+
+int ksource_maps_usable(const struct ksource *ks)
+{
+	uint32_t zero = 0, id;
+
+	/* An array of maps answers with the id of the map it points at. */
+	return !bpf_map_lookup_elem(bpf_map__fd(ks->ld.skel->maps.flows_active), &zero, &id);
 }
