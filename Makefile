@@ -45,9 +45,17 @@ mod_of    = $(patsubst user/%/,%,$(dir $(1)))
 mod_flags = $(foreach m,$(call mod_of,$(1)) $(MOD_DEPS_$(call mod_of,$(1))),-Iuser/$(m)) \
 	    $(MOD_EXTRA_$(call mod_of,$(1)))
 
+# Tables generated at build time from Debian data packages (tools/deps.sh
+# installs them); each is compiled as part of the module named by its path.
+ISO3166   := /usr/share/iso-codes/json/iso_3166-1.json
+CLDR      := /usr/share/unicode/cldr/common
+GEN_SRC   := $(BUILD)/gen/enrich/geo_names_table.c
+
 USER_SRC  := $(foreach m,$(MODS),$(wildcard user/$(m)/*.c))
-USER_OBJ  := $(patsubst user/%.c,$(BUILD)/obj/%.o,$(USER_SRC))
-ASAN_OBJ  := $(patsubst user/%.c,$(BUILD)/asan/%.o,$(USER_SRC))
+USER_OBJ  := $(patsubst user/%.c,$(BUILD)/obj/%.o,$(USER_SRC)) \
+	     $(patsubst $(BUILD)/gen/%.c,$(BUILD)/obj/%.o,$(GEN_SRC))
+ASAN_OBJ  := $(patsubst user/%.c,$(BUILD)/asan/%.o,$(USER_SRC)) \
+	     $(patsubst $(BUILD)/gen/%.c,$(BUILD)/asan/%.o,$(GEN_SRC))
 KERN_OBJ  := $(filter $(BUILD)/obj/source/kernel/%,$(USER_OBJ)) \
 	     $(filter $(BUILD)/asan/source/kernel/%,$(ASAN_OBJ))
 MAIN_OBJ  := $(BUILD)/obj/main.o
@@ -102,6 +110,19 @@ $(BUILD)/asan/%.o: user/%.c | $(BUILD)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(call mod_flags,$<) $(CFLAGS) $(SAN) $(WARN) $(DEPFLAGS) -c $< -o $@
 
+$(BUILD)/gen/enrich/geo_names_table.c: tools/gen-geonames.pl \
+		$(wildcard $(ISO3166) $(CLDR)/supplemental/supplementalData.xml $(CLDR)/main/en.xml)
+	@mkdir -p $(dir $@)
+	perl tools/gen-geonames.pl --iso3166 $(ISO3166) --cldr $(CLDR) --out $@
+
+$(BUILD)/obj/%.o: $(BUILD)/gen/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(call mod_flags,user/$*.c) $(CFLAGS) $(WARN) $(DEPFLAGS) -c $< -o $@
+
+$(BUILD)/asan/%.o: $(BUILD)/gen/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(call mod_flags,user/$*.c) $(CFLAGS) $(SAN) $(WARN) $(DEPFLAGS) -c $< -o $@
+
 # main.c is the command table: it sees only cmd/.
 $(BUILD)/obj/main.o: user/main.c | $(BUILD)
 	$(CC) $(CPPFLAGS) -Iuser/cmd -Iuser/core $(CFLAGS) $(WARN) $(DEPFLAGS) -c $< -o $@
@@ -144,9 +165,8 @@ $(BUILD)/tests/itest: $(wildcard tests/itest/*.c tests/itest/*.h) | $(BUILD)
 $(BUILD)/tests/bench_send: tests/bench_send.c | $(BUILD)
 	$(CC) $(CPPFLAGS) -Ibpf $(CFLAGS) $(WARN) $< -lbpf -lelf -lz -lpthread -o $@
 
-GEO_BENCH_SRC := user/enrich/geo.c user/record/json.c user/core/log.c
-$(BUILD)/tests/bench_geo: tests/bench_geo.c $(GEO_BENCH_SRC) | $(BUILD)
-	$(CC) $(CPPFLAGS) $(ALL_INC) $(CFLAGS) $(WARN) tests/bench_geo.c $(GEO_BENCH_SRC) -lmaxminddb -ljansson -o $@
+$(BUILD)/tests/bench_geo: tests/bench_geo.c $(USER_OBJ) | $(BUILD)
+	$(CC) $(CPPFLAGS) $(ALL_INC) $(CFLAGS) $(WARN) $< $(USER_OBJ) $(LIBS) -o $@
 
 test: deps all $(BUILD)/asan/exfild $(UNIT_BIN) $(TEST_PROG) $(BUILD)/static/exfild
 	@tests/run-all.sh
