@@ -83,6 +83,8 @@ static void put_facts(json_t *root, const struct proc_info *pi, const struct has
 	if (h->status == HASH_SKIPPED)
 		put(root, "exfild.process.hash_reason", json_string(h->reason ? h->reason : "unknown"));
 	put(root, "exfild.process.context_source", json_string(src[pi->source]));
+	if (pi->names_pending)
+		put(root, "exfild.process.names_pending", json_true());
 	if (pi->exited)
 		put(root, "exfild.process.exited", json_true());
 }
@@ -92,8 +94,16 @@ void record_process(json_t *root, const struct enriched_flow *f)
 	const struct proc_info *pi = f->proc;
 	const struct flow_obs *o = &f->obs;
 
-	if (!pi || !root)
+	if (!root)
 		return;
+	if (!pi) {
+		/* Not read within the drain's budget: said so, filled in later. */
+		if (f->proc_deferred) {
+			put(root, "process.pid", json_integer(o->pid));
+			put(root, "exfild.process.context_source", json_string("deferred"));
+		}
+		return;
+	}
 	put(root, "process.pid", json_integer(pi->pid));
 	put(root, "process.name", json_cstr(pi->name));
 	if (pi->executable)
