@@ -235,7 +235,7 @@ def main():
         if os.path.exists(out):
             os.unlink(out)
         cmd = [a.exfild, "replay", "--geoip", mmdb, "--include-reserved",
-               "--output", "file:" + out] + a.replay_args.split() + [inp]
+               "--output", "file:" + os.path.abspath(out)] + a.replay_args.split() + [inp]
         rc = run(cmd, os.path.join(d, "replay-%s.log" % fmt))
         if rc:
             sys.exit("eval: exfild replay failed (%d) on %s, see %s/replay-%s.log" % (rc, inp, d, fmt))

@@ -141,6 +141,7 @@ class Host:
         self.rare = []           # countries it sends to now and then
         self.procs = {}
         self.next_pid = 1000 + rng.randrange(5000)
+        self.scale = 1.0         # activity multiplier (benchmarks: a busy host)
 
     def proc(self, name, exe, user="root", uid=0):
         if name not in self.procs:
@@ -215,7 +216,7 @@ def gen_laptop(h, rng, days):
     h.used.update(cdn_c + [cloud.iso])
     setup_rare(h, rng, [ff])
     for day in range(days):
-        n_pages = rng.randint(150, 400) if weekday(day) else rng.randint(20, 120)
+        n_pages = int((rng.randint(150, 400) if weekday(day) else rng.randint(20, 120)) * h.scale)
         for _ in range(n_pages):
             t = working_hours(rng, day, 7, 23)
             for _ in range(rng.randint(2, 6)):
@@ -360,7 +361,7 @@ def gen_web(h, rng, days):
     rng.shuffle(order)
     for day in range(days):
         for hour in range(24):
-            n = int(rng.uniform(30, 90) * (1.5 if 9 <= (hour + 24) % 24 <= 21 else 0.6))
+            n = int(rng.uniform(30, 90) * (1.5 if 9 <= (hour + 24) % 24 <= 21 else 0.6) * h.scale)
             for _ in range(n):
                 c = COUNTRIES[order[rng.choices(range(len(order)), weights)[0]]][0]
                 client = "%s::%x:%x" % (block_prefix(c, rng.randrange(BLOCKS_PER_COUNTRY)),
@@ -573,12 +574,15 @@ def main():
     ap.add_argument("--out", required=True)
     ap.add_argument("--zeek-json", action="store_true", help="also write conn.json.gz")
     ap.add_argument("--geo", action="store_true", help="also write geo.json")
+    ap.add_argument("--scale", type=float, default=1.0,
+                    help="multiply the laptop's pages and the web server's clients (benchmarks)")
     a = ap.parse_args()
-    if a.days < 2:
-        sys.exit("scengen: --days must be at least 2 (one to learn, one to judge)")
+    if a.days < 1 or (a.injections and a.days < 2):
+        sys.exit("scengen: --days must be at least 2 with injections (one to learn, one to judge)")
     os.makedirs(a.out, exist_ok=True)
     rng = random.Random("%s/%d" % (a.profile, a.seed))
     h = Host(a.profile, a.seed, rng)
+    h.scale = a.scale
     familiar = GEN[a.profile](h, rng, a.days)
     labels = inject(h, rng, a.days, familiar, a.injections)
     # where each injection became anomalous, per format (see anomalous_at)

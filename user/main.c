@@ -26,6 +26,7 @@ static const struct cmd {
 	const char *help;
 } cmds[] = {
 	{ "run", cmd_run, "load the probes and report flows (see exfild run --help)" },
+	{ "replay", cmd_replay, "score recorded flows and Zeek conn.logs (see exfild replay --help)" },
 	{ "status", cmd_status, "how the running agent is doing (see exfild status --help)" },
 	{ "test-alert", cmd_test_alert,
 	  "send test alerts through the alert sinks and wait until delivered (see --help)" },

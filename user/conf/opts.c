@@ -8,48 +8,53 @@
 
 #include "tier.h"
 #include "log.h"
+#include "conf_read.h"
 #include "opts.h"
 #include "sink.h"
 
-enum kind { K_TIER, K_UINT, K_BOOL, K_STR, K_LIST, K_SINKS, K_SIZE, K_LEVEL };
+enum kind { K_TIER, K_UINT, K_BOOL, K_STR, K_PIN, K_LIST, K_SINKS, K_SIZE, K_LEVEL };
 
 struct optdef {
 	const char *name;	/* --name on the command line, name in the config */
 	enum kind kind;
-	size_t off;
+	size_t off, size;	/* the field in struct opts, and its own size */
 	uint32_t min, max;	/* K_UINT bounds */
 	const char *arg;
 	const char *help;
 };
 
-/* What a string or list field holds, found by its offset (fields below). */
-struct fieldinfo {
+#define OFF(f) offsetof(struct opts, f), sizeof(((struct opts *)0)->f)
+
+/* A repeatable option: an array of strings and its count, found by offset. */
+struct listinfo {
 	size_t off;
-	size_t size;		/* bytes of the field (of one element) */
-	size_t count_off;	/* lists: the element count */
-	size_t max_n;		/* lists: most elements */
-	const char *too_many;	/* lists: said past max_n */
+	size_t elem;		/* bytes of one element */
+	size_t count_off;	/* the element count */
+	size_t max_n;		/* most elements */
+	const char *too_many;	/* said past max_n */
 };
 
-#define OFF(f) offsetof(struct opts, f)
-#define STR(f) { OFF(f), sizeof(((struct opts *)0)->f), 0, 0, NULL }
-#define LIST(f, n_f, msg) { OFF(f), sizeof(((struct opts *)0)->f[0]), OFF(n_f), \
+#define LIST(f, n_f, msg) { offsetof(struct opts, f), sizeof(((struct opts *)0)->f[0]), \
+	offsetof(struct opts, n_f), \
 	sizeof(((struct opts *)0)->f) / sizeof(((struct opts *)0)->f[0]), msg }
 
-/* Every K_STR, K_LIST and K_SINKS field: each is bounded by its own size. */
-static const struct fieldinfo fields[] = {
-	STR(pin_path), STR(control), STR(state_dir), STR(tls_ca), STR(tls_cert), STR(tls_key),
+static const struct listinfo lists[] = {
 	LIST(geoip, n_geoip, "too many geo databases"),
 	LIST(output, n_output, "too many outputs"),
 	LIST(flow_output, n_flow_output, "too many outputs"),
 };
 
-static const struct fieldinfo *field_of(const struct optdef *d)
+static const struct listinfo *list_of(const struct optdef *d)
 {
-	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
-		if (fields[i].off == d->off)
-			return &fields[i];
+	for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++)
+		if (lists[i].off == d->off)
+			return &lists[i];
 	return NULL;
+}
+
+static size_t *list_count(struct opts *o, const struct optdef *d)
+{
+	return (size_t *)((char *)o + list_of(d)->count_off);
 }
 
 static const struct optdef defs[] = {
@@ -78,7 +83,7 @@ static const struct optdef defs[] = {
 	  "CA certificates for syslog+tls (default: the system store)" },
 	{ "tls-cert", K_STR, OFF(tls_cert), 0, 0, "FILE", "client certificate for syslog+tls" },
 	{ "tls-key", K_STR, OFF(tls_key), 0, 0, "FILE", "client key for syslog+tls" },
-	{ "pin-path", K_STR, OFF(pin_path), 0, 0, "DIR",
+	{ "pin-path", K_PIN, OFF(pin_path), 0, 0, "DIR",
 	  "pin maps under DIR on a bpffs (/sys/fs/bpf/exfild; none: do not pin)" },
 	{ "control", K_STR, OFF(control), 0, 0, "PATH",
 	  "control socket for exfild status (/run/exfild/control.sock; none: no socket)" },
@@ -107,12 +112,38 @@ void opts_defaults(struct opts *o)
 	snprintf(o->control, sizeof(o->control), "/run/exfild/control.sock");
 }
 
+/*
+ * A pin path: "none" (or ""), or an absolute directory, kept without
+ * trailing slashes so that one directory has one name (and one lock).
+ * The bpffs root itself is refused by the loader, which can see mounts.
+ */
+static const char *set_pin_path(char *p, size_t size, const char *v, char *why, size_t whylen)
+{
+	size_t n = strlen(v);
+
+	if (!strcmp(v, "none") || !n) {
+		snprintf(p, size, "%s", v);
+		return NULL;
+	}
+	if (v[0] != '/')
+		return "expected an absolute directory on a bpffs (/sys/fs/bpf/NAME) or none";
+	while (n > 1 && v[n - 1] == '/')
+		n--;
+	if (n >= size) {
+		snprintf(why, whylen, "too long (at most %zu bytes)", size - 1);
+		return why;
+	}
+	if (n == 1)
+		return "/ is no pin directory: use a directory on a bpffs (/sys/fs/bpf/NAME)";
+	snprintf(p, size, "%.*s", (int)n, v);
+	return NULL;
+}
+
 /* Set one option from its text form. Returns NULL or why it is bad. */
 static const char *set_text(struct opts *o, const struct optdef *d, const char *v,
 			    char *why, size_t whylen)
 {
 	char *p = (char *)o + d->off;
-	const struct fieldinfo *f = field_of(d);
 
 	switch (d->kind) {
 	case K_TIER: {
@@ -126,9 +157,10 @@ static const char *set_text(struct opts *o, const struct optdef *d, const char *
 		char *end;
 		unsigned long long n;
 
+		/* Digits only: strtoull alone would take "+5", " 5" and "-1". */
 		errno = 0;
 		n = strtoull(v, &end, 10);
-		if (errno || end == v || *end || v[0] == '-' || n < d->min || n > d->max) {
+		if (v[0] < '0' || v[0] > '9' || errno || *end || n < d->min || n > d->max) {
 			snprintf(why, whylen, "expected a whole number from %u to %u", d->min, d->max);
 			return why;
 		}
@@ -143,22 +175,31 @@ static const char *set_text(struct opts *o, const struct optdef *d, const char *
 		else
 			return "expected true or false";
 		return NULL;
+	case K_PIN:
+		return set_pin_path(p, d->size, v, why, whylen);
 	case K_STR:
-		if (!f || strlen(v) >= f->size)
-			return "too long";
-		snprintf(p, f->size, "%s", v);
+		if (strlen(v) >= d->size) {
+			snprintf(why, whylen, "too long (at most %zu bytes)", d->size - 1);
+			return why;
+		}
+		snprintf(p, d->size, "%s", v);
 		return NULL;
 	case K_LIST:
 	case K_SINKS: {
-		size_t *n = (size_t *)((char *)o + f->count_off);
+		const struct listinfo *l = list_of(d);
+		size_t *n = list_count(o, d);
 
-		if (*n >= f->max_n)
-			return f->too_many;
-		if (strlen(v) >= f->size)
+		if (*n >= l->max_n)
+			return l->too_many;
+		if (strlen(v) >= l->elem && d->kind == K_LIST)
 			return "path too long";
+		if (strlen(v) >= l->elem) {
+			snprintf(why, whylen, "too long (at most %zu bytes)", l->elem - 1);
+			return why;
+		}
 		if (d->kind == K_SINKS && sink_check_spec(v, why, whylen))
 			return why;
-		snprintf(p + *n * f->size, f->size, "%s", v);
+		snprintf(p + *n * l->elem, l->elem, "%s", v);
 		(*n)++;
 		return NULL;
 	}
@@ -176,7 +217,7 @@ static const char *set_text(struct opts *o, const struct optdef *d, const char *
 		else if (*end == 'g' || *end == 'G')
 			shift = 30;
 		end += shift != 0;
-		if (errno || end == v || *end || v[0] == '-' || n > (UINT64_MAX >> 30))
+		if (v[0] < '0' || v[0] > '9' || errno || *end || n > (UINT64_MAX >> 30))
 			return "expected a size in bytes (with k, M or G)";
 		*(uint64_t *)p = (uint64_t)n << shift;
 		return NULL;
@@ -232,7 +273,7 @@ static const char *set_setting(struct opts *o, const struct optdef *d, config_se
 		break;	/* "64M" as a string */
 	case K_LIST:
 	case K_SINKS:
-		*(size_t *)((char *)o + field_of(d)->count_off) = 0;	/* the file's list replaces the default */
+		*list_count(o, d) = 0;	/* the file's list replaces the default */
 		if (type == CONFIG_TYPE_ARRAY || type == CONFIG_TYPE_LIST) {
 			for (int i = 0; i < config_setting_length(s); i++) {
 				const char *v = config_setting_get_string_elem(s, i);
@@ -255,47 +296,121 @@ static const char *set_setting(struct opts *o, const struct optdef *d, config_se
 	return set_text(o, d, config_setting_get_string(s), why, whylen);
 }
 
-int opts_load_config(struct opts *o, const char *path, char *err, size_t errlen)
+/*
+ * libconfig reads @include'd files itself, from inside its scanner, where
+ * a directory or a FIFO ends the process or blocks it. A config names
+ * every key itself: refuse the directive before libconfig sees it.
+ */
+static int find_include(const char *text, size_t len)
+{
+	int line = 1;
+
+	for (size_t i = 0; i < len; line++) {
+		while (i < len && (text[i] == ' ' || text[i] == '\t'))
+			i++;
+		if (len - i >= 8 && !memcmp(text + i, "@include", 8))
+			return line;
+		while (i < len && text[i] != '\n')
+			i++;
+		i++;
+	}
+	return 0;
+}
+
+int opts_parse_config(struct opts *o, const char *name, const char *text, size_t len,
+		      char *err, size_t errlen)
 {
 	config_t cfg;
 	config_setting_t *root;
-	int rc = -1;
+	char *copy;
+	int rc = -1, line;
 
+	if (memchr(text, 0, len)) {
+		snprintf(err, errlen, "%s: contains a NUL byte: not a config file", name);
+		return -1;
+	}
+	if ((line = find_include(text, len))) {
+		snprintf(err, errlen, "%s:%d: @include is not supported: put every key in this file",
+			 name, line);
+		return -1;
+	}
+	copy = malloc(len + 1);
+	if (!copy) {
+		snprintf(err, errlen, "%s: out of memory", name);
+		return -1;
+	}
+	memcpy(copy, text, len);
+	copy[len] = 0;
 	config_init(&cfg);
-	if (!config_read_file(&cfg, path)) {
-		if (config_error_type(&cfg) == CONFIG_ERR_FILE_IO)
-			snprintf(err, errlen, "%s: cannot read: %s", path, strerror(errno));
-		else
-			snprintf(err, errlen, "%s:%d: %s", path, config_error_line(&cfg),
-				 config_error_text(&cfg));
+	if (!config_read_string(&cfg, copy)) {
+		snprintf(err, errlen, "%s:%d: %s", name, config_error_line(&cfg),
+			 config_error_text(&cfg));
 		goto out;
 	}
 	root = config_root_setting(&cfg);
 	for (int i = 0; i < config_setting_length(root); i++) {
 		config_setting_t *s = config_setting_get_elem(root, i);
-		const char *name = config_setting_name(s);
-		const struct optdef *d = find_def(name);
+		const char *key = config_setting_name(s);
+		const struct optdef *d = find_def(key);
 		char why[160];
 		const char *bad;
 
-		if (!d || !strcmp(name, "config")) {
-			snprintf(err, errlen, "%s:%d: unknown key '%s'", path,
-				 config_setting_source_line(s), name);
+		if (!d || !strcmp(key, "config")) {
+			snprintf(err, errlen, "%s:%d: unknown key '%s'", name,
+				 config_setting_source_line(s), key);
 			goto out;
 		}
 		if ((bad = set_setting(o, d, s, why, sizeof(why)))) {
-			snprintf(err, errlen, "%s:%d: key '%s': %s", path,
-				 config_setting_source_line(s), name, bad);
+			snprintf(err, errlen, "%s:%d: key '%s': %s", name,
+				 config_setting_source_line(s), key, bad);
 			goto out;
 		}
 	}
 	if (o->n_flow_output)
 		o->flows = true;	/* flow_output implies flows */
-	snprintf(o->config, sizeof(o->config), "%s", path);
 	rc = 0;
 out:
 	config_destroy(&cfg);
+	free(copy);
 	return rc;
+}
+
+int opts_load_config(struct opts *o, const char *path, char *err, size_t errlen)
+{
+	char *text;
+	size_t len;
+	int rc;
+
+	if (strlen(path) >= sizeof(o->config)) {
+		snprintf(err, errlen, "--config %s: path too long (at most %zu bytes)", path,
+			 sizeof(o->config) - 1);
+		return -1;
+	}
+	if (conf_read_file(path, &text, &len, err, errlen))
+		return -1;
+	rc = opts_parse_config(o, path, text, len, err, errlen);
+	free(text);
+	if (!rc)
+		snprintf(o->config, sizeof(o->config), "%s", path);
+	return rc;
+}
+
+/*
+ * A big accounting map costs kernel memory (two maps of max_flows entries,
+ * about 128 bytes each with the hash table's overhead) and start-up time
+ * (the kernel preallocates every entry, about 0.6 us each). Said out loud
+ * past 1M entries.
+ */
+int opts_max_flows_note(const struct opts *o, char *buf, size_t len)
+{
+	double gib = (double)o->max_flows * 2 * 128 / (1024.0 * 1024 * 1024);
+	double secs = (double)o->max_flows * 0.6e-6;
+
+	if (o->max_flows <= (1u << 20))
+		return 0;
+	snprintf(buf, len, "--max-flows %u: the accounting maps take about %.1f GiB of kernel "
+		 "memory and start-up takes about %.0f s", o->max_flows, gib, secs);
+	return 1;
 }
 
 /* ---- command line ------------------------------------------------------------ */
@@ -378,7 +493,7 @@ enum opts_result opts_parse(struct opts *o, int argc, char **argv, char *err, si
 		d = &defs[idx];
 		if ((d->kind == K_LIST || d->kind == K_SINKS) && !list_from_cli[idx]) {
 			/* The command line replaces the file's (or the default) list. */
-			*(size_t *)((char *)o + field_of(d)->count_off) = 0;
+			*list_count(o, d) = 0;
 			list_from_cli[idx] = true;
 		}
 		bad = set_text(o, d, d->kind == K_BOOL && !optarg ? "true" : optarg, why, sizeof(why));

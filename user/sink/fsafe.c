@@ -7,9 +7,11 @@
 
 #include "fsafe.h"
 
+#define FSAFE_PATH_MAX 1024	/* longer than any path a sink spec or the state dir holds */
+
 int fsafe_mkdirs(const char *path, char *err, size_t errlen)
 {
-	char buf[512];
+	char buf[FSAFE_PATH_MAX];
 	size_t n = strlen(path);
 
 	if (n >= sizeof(buf)) {

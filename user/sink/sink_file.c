@@ -39,7 +39,7 @@ static int open_out(struct sink *s, char *err, size_t errlen)
 
 static int file_start(struct sink *s, char *err, size_t errlen)
 {
-	char why[400];
+	char why[1200];
 	int fd;
 
 	s->priv = calloc(1, sizeof(struct file_out));
@@ -63,7 +63,7 @@ static int file_start(struct sink *s, char *err, size_t errlen)
 static void rotate(struct sink *s)
 {
 	const struct sink_config *c = sink_conf(s);
-	char from[300], to[300], err[400];
+	char from[540], to[540], err[1200];
 	int fd;
 
 	for (unsigned k = c->rotate_keep; k >= 1; k--) {
@@ -125,7 +125,7 @@ static uint64_t file_acked(struct sink *s)
 
 static void file_reopen(struct sink *s)
 {
-	char err[400];
+	char err[1200];
 	int fd = open_out(s, err, sizeof(err));
 
 	if (fd < 0) {

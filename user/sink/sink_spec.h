@@ -16,7 +16,7 @@ struct sink_spec {
 	enum sink_type type;
 	char host[256];		/* tcp/tls/udp: without brackets */
 	char port[8];		/* tcp/tls/udp: 1..65535 as text */
-	char path[256];		/* file/unix: absolute */
+	char path[512];		/* file/unix: absolute */
 };
 
 /* 0 and *out filled, or -1 with err saying what is wrong and what is allowed. */

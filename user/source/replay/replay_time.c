@@ -123,6 +123,6 @@ int real_seconds_to_ns(double sec, int64_t *ns)
 		return -1;
 	/* Microsecond rounding first: Zeek writes microseconds, and a double
 	 * near 1.7e9 s cannot hold more, so this keeps the value Zeek meant. */
-	*ns = llround(sec * 1e6) * 1000;
+	*ns = (int64_t)(sec * 1e6 + 0.5) * 1000;
 	return 0;
 }
