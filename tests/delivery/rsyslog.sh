@@ -122,11 +122,4 @@ else
 	nok tls-20-alerts-once "rsyslogd (ossl) did not listen: $(head -c 300 "$T/rst.log")"
 fi
 
-# syslog-ng and rsyslog conflict as Debian packages (both are the system
-# log daemon): only one of them can be installed on a test machine.
-if command -v syslog-ng > /dev/null; then
-	skip_test syslog-ng "not scripted yet"
-else
-	skip_test syslog-ng "syslog-ng cannot be installed beside rsyslog (Debian: Conflicts: system-log-daemon)"
-fi
 exit 0

@@ -206,8 +206,7 @@ int net_start(struct sink *s, int socktype, char *err, size_t errlen)
 	s->priv = c;
 	c->socktype = socktype;
 	c->backoff_ns = NET_BACKOFF_MIN_NS;
-	s->up = false;
-	snprintf(s->why, sizeof(s->why), "not connected yet");
+	s->up = false;	/* sinkset_describe says "not connected" until it is */
 	/* From the loop: a receiver that is down at start is retried like any other. */
 	loop_timer_set(sink_loop(s), &c->timer, 0, reconnect, s);
 	return 0;

@@ -29,6 +29,25 @@ static inline int teardown_dir(void **state)
 	return nftw(dir, rm_one, 8, FTW_DEPTH | FTW_PHYS);
 }
 
+#ifdef SINKTEST_LOOP
+#include "loop.h"
+
+/* The loop the sinks under test are registered with, new for each test. */
+static struct loop *L;
+
+static inline int setup(void **state)
+{
+	L = loop_new();
+	return L ? setup_dir(state) : -1;
+}
+
+static inline int teardown(void **state)
+{
+	loop_free(L);
+	return teardown_dir(state);
+}
+#endif
+
 /* "DIR/name" in a static buffer per slot (several paths live at once). */
 static inline const char *in_dir(int slot, const char *name)
 {

@@ -18,21 +18,9 @@
 #include "clock.h"
 #include "loop.h"
 #include "sink.h"
+#define SINKTEST_LOOP
 #include "sinktest.h"
 
-static struct loop *L;
-
-static int setup(void **state)
-{
-	L = loop_new();
-	return L ? setup_dir(state) : -1;
-}
-
-static int teardown(void **state)
-{
-	loop_free(L);
-	return teardown_dir(state);
-}
 
 static struct sinkset *open_set(const char *spec, unsigned kinds, const struct sink_config *c)
 {

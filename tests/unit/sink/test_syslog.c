@@ -22,21 +22,9 @@
 #include "loop.h"
 #include "sink.h"
 #include "syslog_fmt.h"
+#define SINKTEST_LOOP
 #include "sinktest.h"
 
-static struct loop *L;
-
-static int setup(void **state)
-{
-	L = loop_new();
-	return L ? setup_dir(state) : -1;
-}
-
-static int teardown(void **state)
-{
-	loop_free(L);
-	return teardown_dir(state);
-}
 
 static void test_severity_and_format(void **state)
 {
