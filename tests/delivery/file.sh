@@ -37,6 +37,17 @@ else
 	skip_test full-disk-then-space-no-alert-lost "cannot mount a tmpfs here"
 fi
 
+# An empty output list would drop every alert: refused, in one line.
+printf 'output = [];\n' > "$T/empty.conf"
+"$X" test-alert --config "$T/empty.conf" --state-dir "$T/st0" > /dev/null 2> "$T/empty.err"
+rc=$?
+if [ "$rc" = 1 ] && [ "$(wc -l < "$T/empty.err")" = 1 ] &&
+	grep -q "no output for alerts and loss records" "$T/empty.err"; then
+	ok empty-output-list-refused
+else
+	nok empty-output-list-refused "exit $rc: $(head -c 300 "$T/empty.err")"
+fi
+
 # 2. An exit that loses records says so and fails (issue 10: it said "stopped", exit 0).
 timeout 60 "$X" run --duration 1 --interval 1 --pin-path none --control none \
 	--state-dir "$T/st2" --output file:/dev/full --flows --include-reserved > /dev/null 2> "$T/full.err" &

@@ -17,9 +17,16 @@ struct sinkset *outputs_open(struct loop *l, const struct opts *o, const char *h
 		.tls_key = o->tls_key,
 		.host_name = host,
 	};
-	struct sinkset *ss = sinkset_new(l, &c);
+	struct sinkset *ss;
 	unsigned out_kinds = SINK_OUTPUT_KINDS | (o->n_flow_output ? 0 : REC_BIT(REC_FLOW));
 
+	if (!o->n_output) {
+		/* Alerts and loss records must go somewhere. */
+		snprintf(err, errlen, "no output for alerts and loss records: give at least one "
+			 "--output (or output = ... in the config)");
+		return NULL;
+	}
+	ss = sinkset_new(l, &c);
 	if (!ss) {
 		snprintf(err, errlen, "out of memory");
 		return NULL;
