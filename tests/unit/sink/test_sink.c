@@ -144,7 +144,7 @@ static void test_refuses_unsafe_files(void **state)
 	const char *dangling = in_dir(2, "dangling.json"), *target = in_dir(3, "elsewhere.json");
 	struct sink_config c = { .host_name = "h" };
 	struct sinkset *ss = sinkset_new(L, &c);
-	char err[512], want[700];
+	char err[2048], want[2048];
 	size_t len;
 	int fd = open(secret, O_WRONLY | O_CREAT | O_EXCL, 0600);
 
@@ -182,6 +182,15 @@ static void test_refuses_unsafe_files(void **state)
 	assert_int_equal(sinkset_add(ss, spec_of(hard), REC_BIT(REC_FLOW), err, sizeof(err)), -1);
 	snprintf(want, sizeof(want), "output file:%s: refusing %s: it has other hard links", hard, hard);
 	assert_string_equal(err, want);
+	/* A directory others may write (not sticky): they could swap the file. */
+	const char *open_dir = in_dir(2, "open"), *in_open = in_dir(3, "open/x.json");
+	assert_int_equal(mkdir(open_dir, 0700), 0);
+	assert_int_equal(chmod(open_dir, 0777), 0);
+	assert_int_equal(sinkset_add(ss, spec_of(in_open), REC_BIT(REC_FLOW), err, sizeof(err)), -1);
+	snprintf(want, sizeof(want), "output file:%s: %s: the output directory is writable by "
+		 "others (mode 0777): run chmod go-w %s", in_open, open_dir, open_dir);
+	assert_string_equal(err, want);
+	assert_int_equal(access(in_open, F_OK), -1);
 	sinkset_free(ss);
 
 	/* Re-checked on reopen: a link planted after rotation is refused, the old file kept. */
