@@ -152,6 +152,14 @@ static void infl_push(struct sink *s, uint64_t seq, uint64_t end)
 	s->infl[s->n_infl++] = (struct inflight){ seq, end };
 }
 
+/* Past the last failure: the receiver has taken something since. */
+static void recovered(struct sink *s)
+{
+	if (s->why[0])
+		log_info("output %s works again", s->spec);
+	s->why[0] = 0;
+}
+
 static void confirm(struct sink *s);
 
 static void on_confirm_timer(void *arg)
@@ -174,6 +182,7 @@ static void confirm(struct sink *s)
 	memmove(s->infl, s->infl + k, (s->n_infl - k) * sizeof(*s->infl));
 	s->n_infl -= k;
 	if (last != s->acked_seq) {
+		recovered(s);
 		s->acked_seq = last;
 		if (ss->spool && spool_pos_store(ss->spool, s->spec, last))
 			log_warn("alert spool: cannot store the position of %s: %s (alerts may be "
@@ -314,9 +323,8 @@ void sink_pump(struct sink *s)
 
 void sink_set_up(struct sink *s)
 {
-	if (s->why[0])
-		log_info("output %s works again", s->spec);
-	s->why[0] = 0;
+	/* The reason of the last failure stays until the receiver takes
+	 * something: one that accepts, then refuses, is not "working again". */
 	s->up = true;
 	s->blocked = false;
 	s->written = 0;
@@ -582,7 +590,7 @@ void sinkset_describe(const struct sinkset *ss, char *buf, size_t len)
 			continue;
 		w = snprintf(buf + o, len - o, "%s%s: %llu records and %zu alerts not delivered (%s)",
 			     o ? "; " : "", s->spec, (unsigned long long)recs, alerts,
-			     s->why[0] ? s->why : s->up ? "receiver slow" : "not connected");
+			     s->up ? "receiver slow" : s->why[0] ? s->why : "not connected");
 		if (w < 0)
 			break;
 		o += (size_t)w;
