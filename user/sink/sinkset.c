@@ -590,7 +590,7 @@ void sinkset_describe(const struct sinkset *ss, char *buf, size_t len)
 			continue;
 		w = snprintf(buf + o, len - o, "%s%s: %llu records and %zu alerts not delivered (%s)",
 			     o ? "; " : "", s->spec, (unsigned long long)recs, alerts,
-			     s->up ? "receiver slow" : s->why[0] ? s->why : "not connected");
+			     s->why[0] ? s->why : s->up ? "receiver slow" : "not connected");
 		if (w < 0)
 			break;
 		o += (size_t)w;
