@@ -56,6 +56,8 @@ int sinkset_add(struct sinkset *ss, const char *spec, unsigned kinds, char *err,
  * an earlier run wait there, and starts delivering them.
  */
 int sinkset_start(struct sinkset *ss, char *err, size_t errlen);
+/* Open the spool now (not at the first alert): -1 with err when it cannot be. */
+int sinkset_open_spool(struct sinkset *ss, char *err, size_t errlen);
 /*
  * Hand over one record. Alerts are spooled (and fsynced) before this
  * returns. 0: accepted; -1: dropped and counted (queue full, no memory,

@@ -428,6 +428,13 @@ static int open_spool(struct sinkset *ss, char *err, size_t errlen)
 	return 0;
 }
 
+int sinkset_open_spool(struct sinkset *ss, char *err, size_t errlen)
+{
+	if (ss->spool || !ss->has_alert_sinks)
+		return 0;
+	return open_spool(ss, err, errlen);
+}
+
 int sinkset_start(struct sinkset *ss, char *err, size_t errlen)
 {
 	if (!ss->has_alert_sinks || !spool_has_data(ss->c.state_dir))
