@@ -75,6 +75,10 @@ run_suite layers tests/layers.sh
 if [ "${1:-}" != --unit-only ]; then
 	run_suite cli tests/cli.sh "$B/asan/exfild"
 	run_suite replay tests/replay.sh "$B/asan/exfild"
+	# Delivery: real receivers (rsyslog) on loopback, full disks, stalled readers.
+	run_suite delivery-rsyslog tests/delivery/rsyslog.sh "$B/asan/exfild"
+	run_suite delivery-syslog-ng tests/delivery/syslog-ng.sh "$B/asan/exfild"
+	run_suite delivery-file tests/delivery/file.sh "$B/asan/exfild"
 	run_suite status tests/status.sh "$B/asan/exfild"
 	run_suite privs tests/privs.sh "$B/asan/exfild"
 	# The geo checks need fixture databases; itest reads their JSON sources.

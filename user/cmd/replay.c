@@ -20,10 +20,14 @@
 #include "record.h"
 #include "replay_file.h"
 #include "replay_merge.h"
+#include "loop.h"
+#include "outputs.h"
 #include "sink.h"
 
-/* Records written between flushes: bounds what the sink queues. */
-#define FLUSH_EVERY 4096
+/* Records written between waits for the output: far below what a sink
+ * queues (8 MiB), so a slow reader slows the replay, never drops a record. */
+#define FLUSH_EVERY 256
+#define FLUSH_TIMEOUT_NS (60 * 1000000000LL)
 #define MAX_FILES 256
 
 struct replay_opts {
@@ -37,7 +41,8 @@ struct replay_opts {
 
 struct replay {
 	struct replay_opts *o;
-	struct sink *sink;
+	struct loop *loop;
+	struct sinkset *sinks;
 	struct geo *geo;
 	struct enricher enr;
 	uint64_t records, in_scope, written;
@@ -121,12 +126,13 @@ static int parse_args(struct replay_opts *o, int argc, char **argv)
 			o->base.include_reserved = true;
 			break;
 		case O_OUTPUT:
-			if (strlen(optarg) >= sizeof(o->base.output) ||
+			if (strlen(optarg) >= sizeof(o->base.output[0]) ||
 			    sink_check_spec(optarg, err, sizeof(err))) {
 				log_err("--output %s: %s", optarg, err);
 				return 2;
 			}
-			snprintf(o->base.output, sizeof(o->base.output), "%s", optarg);
+			snprintf(o->base.output[0], sizeof(o->base.output[0]), "%s", optarg);
+			o->base.n_output = 1;
 			break;
 		case O_LOCALNET:
 			if (!o->local_net_given)
@@ -166,10 +172,10 @@ static int write_record(struct replay *r, json_t *rec)
 		log_err("out of memory building a record");
 		return -1;
 	}
-	sink_write(r->sink, rec);
+	sinkset_emit(r->sinks, REC_FLOW, rec);
 	json_decref(rec);
-	if (++r->written % FLUSH_EVERY == 0 && sink_flush(r->sink)) {
-		log_err("cannot write the output (%s)", r->o->base.output);
+	if (++r->written % FLUSH_EVERY == 0 && !outputs_flush(r->loop, r->sinks, FLUSH_TIMEOUT_NS)) {
+		log_err("cannot write the output (%s)", r->o->base.output[0]);
 		return -1;
 	}
 	return 0;
@@ -263,9 +269,11 @@ int cmd_replay(int argc, char **argv)
 	r.enr = (struct enricher){ .geo = r.geo, .include_reserved = o->base.include_reserved };
 	if (!(m = open_inputs(o, &rc)))
 		goto out;
-	r.sink = sink_open(o->base.output, err, sizeof(err));
-	if (!r.sink) {
-		log_err("%s", err);
+	r.loop = loop_new();
+	struct sink_config sc = { .state_dir = o->base.state_dir };	/* syslog HOSTNAME "-" */
+	r.sinks = r.loop ? sinkset_new(r.loop, &sc) : NULL;
+	if (!r.sinks || sinkset_add(r.sinks, o->base.output[0], REC_BIT(REC_FLOW), err, sizeof(err))) {
+		log_err("%s", r.sinks ? err : "out of memory");
 		rc = 1;
 		goto out;
 	}
@@ -274,8 +282,8 @@ int cmd_replay(int argc, char **argv)
 			rc = 1;
 			break;
 		}
-	if (sink_flush(r.sink)) {
-		log_err("cannot write the output (%s)", o->base.output);
+	if (!outputs_flush(r.loop, r.sinks, FLUSH_TIMEOUT_NS)) {
+		log_err("cannot write the output (%s)", o->base.output[0]);
 		rc = 1;
 	}
 	if (replay_merge_failed(m))
@@ -288,8 +296,8 @@ int cmd_replay(int argc, char **argv)
 		 s > 0 ? (double)r.records / s : 0.0);
 out:
 	replay_merge_free(m);	/* reports each file's malformed lines */
-	if (r.sink)
-		sink_close(r.sink);
+	sinkset_free(r.sinks);
+	loop_free(r.loop);
 	if (r.geo)
 		geo_close(r.geo);
 	free(rec);
