@@ -14,9 +14,10 @@ pkg-config libjansson-dev libmaxminddb-dev libssl-dev libconfig-dev libcap-dev
 perl iso-codes unicode-cldr-core"
 # (iso-codes and unicode-cldr-core: country and continent names, generated
 # into a table at build time by tools/gen-geonames.pl)
-# tests: unit runner, geo fixtures, network namespaces, the qemu kernel matrix
+# tests: unit runner, geo fixtures, network namespaces, the qemu kernel matrix;
+# cli.sh: jq (records), util-linux (setpriv, unshare, taskset)
 PKGS="$PKGS libcmocka-dev libmaxmind-db-writer-perl mmdb-bin iproute2
-qemu-system-x86 busybox-static cpio kmod xz-utils zstd ca-certificates jq python3"
+qemu-system-x86 busybox-static cpio kmod xz-utils zstd ca-certificates jq python3 util-linux"
 
 missing=""
 for p in $PKGS; do
