@@ -66,7 +66,16 @@ UNIT_SRC  := $(shell find tests/unit -name 'test_*.c' | sort)
 UNIT_BIN  := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(UNIT_SRC))
 TEST_PROG := $(BUILD)/tests/traffic $(BUILD)/tests/itest
 
-.PHONY: all deps run test test-unit test-host test-qemu bench soak eval vmlinux clean check-root mod-flags
+# make install: where (DESTDIR is prepended to all of them).
+PREFIX     ?= /usr/local
+SBINDIR    ?= $(PREFIX)/sbin
+MANDIR     ?= $(PREFIX)/share/man
+SYSCONFDIR ?= /etc
+UNITDIR    ?= $(PREFIX)/lib/systemd/system
+INSTALL_ENV = DESTDIR="$(DESTDIR)" PREFIX="$(PREFIX)" SBINDIR="$(SBINDIR)" MANDIR="$(MANDIR)" \
+	      SYSCONFDIR="$(SYSCONFDIR)" UNITDIR="$(UNITDIR)" BIN=$(BUILD)/exfild
+
+.PHONY: all deps run test install uninstall test-unit test-host test-qemu bench soak eval vmlinux clean check-root mod-flags
 
 all: $(BUILD)/exfild
 
@@ -192,6 +201,14 @@ soak: deps all $(BUILD)/tests/traffic
 # baselines. EVAL_ARGS e.g. "--seeds 1,2,3,4 --days 8".
 eval: all
 	@python3 tools/eval.py --exfild $(BUILD)/exfild --out $(BUILD)/eval $(EVAL_ARGS)
+
+# The binary, exfild(8), the systemd unit and a commented config (never over
+# an existing one); uninstall removes exactly what install recorded.
+install: all
+	@$(INSTALL_ENV) tools/install.sh install
+
+uninstall:
+	@$(INSTALL_ENV) tools/install.sh uninstall
 
 clean:
 	rm -rf $(BUILD)

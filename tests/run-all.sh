@@ -71,6 +71,7 @@ for src in $(find tests/unit -name 'test_*.c' | sort); do
 done
 
 run_suite layers tests/layers.sh
+run_suite install tests/install.sh
 
 if [ "${1:-}" != --unit-only ]; then
 	run_suite cli tests/cli.sh "$B/asan/exfild"
