@@ -129,6 +129,7 @@ long long wall_ms(void);
 void sleep_ms(int ms);
 void scopy(char *dst, size_t n, const char *src);
 void report(int ok, const char *check, const char *fmt, ...);
+void report_skip(const char *check, const char *fmt, ...);
 
 /* process.c: child processes */
 pid_t spawn(char *const argv[], int out, int err);

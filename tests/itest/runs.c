@@ -211,13 +211,15 @@ void fill_run(void)
 	 * Every send is either in a record or in the loss counters, exactly:
 	 * recorded bytes + loss bytes = sent, recorded destinations + loss
 	 * entries = destinations (one datagram each). Background processes
-	 * sending to new destinations while the map is full would add to the
-	 * loss too; the traffic run is short and the agent stops right after.
+	 * sending to new destinations while the map is full add to the loss
+	 * too (a shared machine): when other processes' records show there
+	 * were some, only "at least" can be checked, and that is a skip.
 	 */
 	if (c.failed) {
 		report(0, "fill", "%s", c.why);
 	} else {
 		long long dests = 0;
+		int bg = 0, exact, atleast;
 
 		for (size_t i = 0; i < c.n; i++)
 			sent += c.s[i].bytes;
@@ -227,12 +229,23 @@ void fill_run(void)
 					got += o.r[i].bytes;
 					dests++;
 				}
-		report(got < sent && got + o.loss_bytes == sent, "fill", "expected recorded bytes "
-		       "%lld + loss bytes %lld = %lld sent (map of %s flows), got %lld",
-		       got, o.loss_bytes, sent, FILL_MAX_FLOWS, got + o.loss_bytes);
-		report(dests + o.loss_entries == (long long)c.n, "fill/entries", "expected recorded "
-		       "destinations %lld + loss entries %lld = %zu destinations, got %lld", dests,
-		       o.loss_entries, c.n, dests + o.loss_entries);
+		for (size_t i = 0; i < o.n; i++)
+			bg += o.r[i].pid != c.s[0].pid && o.r[i].pid != a.pid;
+		exact = got < sent && got + o.loss_bytes == sent &&
+			dests + o.loss_entries == (long long)c.n;
+		atleast = got < sent && got + o.loss_bytes > sent && dests + o.loss_entries > (long long)c.n;
+		if (!exact && atleast && bg) {
+			report_skip("fill", "%d records of other processes: their sends add to the loss "
+				    "(recorded %lld + loss %lld bytes > %lld sent); the exact identity "
+				    "needs a machine where nothing else sends", bg, got, o.loss_bytes, sent);
+		} else {
+			report(got < sent && got + o.loss_bytes == sent, "fill", "expected recorded "
+			       "bytes %lld + loss bytes %lld = %lld sent (map of %s flows), got %lld",
+			       got, o.loss_bytes, sent, FILL_MAX_FLOWS, got + o.loss_bytes);
+			report(dests + o.loss_entries == (long long)c.n, "fill/entries", "expected "
+			       "recorded destinations %lld + loss entries %lld = %zu destinations, got "
+			       "%lld", dests, o.loss_entries, c.n, dests + o.loss_entries);
+		}
 	}
 	report(o.loss_records >= 1 && o.loss_entries > 0, "fill/loss",
 	       "expected an exfild.loss record with entries > 0, got %d records, "

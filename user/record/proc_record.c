@@ -76,6 +76,8 @@ static void put_facts(json_t *root, const struct proc_info *pi, const struct has
 	if (h->status == HASH_SKIPPED)
 		json_set_path(root, "exfild.process.hash_reason", json_string(h->reason ? h->reason : "unknown"));
 	json_set_path(root, "exfild.process.context_source", json_string(src[pi->source]));
+	if (pi->names_pending)
+		json_set_path(root, "exfild.process.names_pending", json_true());
 	if (pi->exited)
 		json_set_path(root, "exfild.process.exited", json_true());
 }
@@ -85,8 +87,16 @@ void record_process(json_t *root, const struct enriched_flow *f)
 	const struct proc_info *pi = f->proc;
 	const struct flow_obs *o = &f->obs;
 
-	if (!pi || !root)
+	if (!root)
 		return;
+	if (!pi) {
+		/* Not read within the drain's budget: said so, filled in later. */
+		if (f->proc_deferred) {
+			json_set_path(root, "process.pid", json_integer(o->pid));
+			json_set_path(root, "exfild.process.context_source", json_string("deferred"));
+		}
+		return;
+	}
 	json_set_path(root, "process.pid", json_integer(pi->pid));
 	json_set_path(root, "process.name", json_cstr(pi->name));
 	json_set_str(root, "process.executable", pi->executable);

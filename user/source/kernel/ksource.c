@@ -133,7 +133,12 @@ long ksource_drain(struct ksource *ks, int64_t now_wall, ksource_flow_fn fn, voi
 	loss->bytes = l.bytes;
 	loss->entries = l.entries;
 	loss->events = l.events;
-	mono_to_wall = now_wall - clock_ns(CLOCK_MONOTONIC);
+	/* Both clocks read now, back to back and in this order (one
+	 * expression would leave the order to the compiler): now_wall was read
+	 * before the drain, and pairing it with a later monotonic read would
+	 * shift every event.start early by the drain's own duration. */
+	mono_to_wall = clock_ns(CLOCK_REALTIME);
+	mono_to_wall -= clock_ns(CLOCK_MONOTONIC);
 	for (ssize_t i = 0; i < n; i++) {
 		const struct flow_key *k = &ks->dr.flows[i].key;
 		const struct flow_val *v = &ks->dr.flows[i].val;
