@@ -17,6 +17,9 @@ perl iso-codes unicode-cldr-core"
 # tests: unit runner, geo fixtures, network namespaces, the qemu kernel matrix
 PKGS="$PKGS libcmocka-dev libmaxmind-db-writer-perl mmdb-bin iproute2
 qemu-system-x86 busybox-static cpio kmod xz-utils zstd ca-certificates jq python3"
+# tests: the systemd unit (systemd-analyze), the man page (groff), libFuzzer
+# (clang's runtime), static analysis (clang-tidy, cppcheck)
+PKGS="$PKGS systemd groff-base libclang-rt-14-dev clang-tidy cppcheck"
 
 missing=""
 for p in $PKGS; do
