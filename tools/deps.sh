@@ -22,6 +22,9 @@ qemu-system-x86 busybox-static cpio kmod xz-utils zstd ca-certificates jq python
 rsyslog rsyslog-openssl openssl
 libivykis0 libnet1 libpcre3 libwrap0 libjson-c5 libglib2.0-0 libcap2"
 # (the last line: what syslog-ng needs to run, see syslog_ng below)
+# tests: the systemd unit (systemd-analyze), the man page (groff), libFuzzer
+# (clang's runtime), static analysis (clang-tidy, cppcheck)
+PKGS="$PKGS systemd groff-base libclang-rt-14-dev clang-tidy cppcheck"
 
 missing=""
 for p in $PKGS; do
