@@ -16,7 +16,7 @@ CFLAGS    ?= -O2 -g
 WARN      := -Wall -Wextra -Werror -Wformat=2 -Wshadow -Wno-unused-parameter
 CPPFLAGS  += -D_GNU_SOURCE
 DEPFLAGS  = -MMD -MP
-LIBS      := -lbpf -lelf -lz -ljansson -lmaxminddb -lconfig -lcrypto -lssl -lpthread
+LIBS      := -lbpf -lelf -lz -ljansson -lmaxminddb -lconfig -lcrypto -lssl -lcap -lpthread -lm
 SAN       := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
 .DELETE_ON_ERROR:
@@ -66,13 +66,13 @@ UNIT_SRC  := $(shell find tests/unit -name 'test_*.c' | sort)
 UNIT_BIN  := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(UNIT_SRC))
 TEST_PROG := $(BUILD)/tests/traffic $(BUILD)/tests/itest
 
-.PHONY: all deps run test test-unit test-host test-qemu bench vmlinux clean check-root mod-flags
+.PHONY: all deps run test test-unit test-host test-qemu bench soak eval vmlinux clean check-root mod-flags
 
 all: $(BUILD)/exfild
 
 # ---- dependencies -------------------------------------------------------
 # Installing packages and loading eBPF need root: say so in one line.
-ROOT_GOALS := deps run test test-host bench check-root
+ROOT_GOALS := deps run test test-host bench soak check-root
 ifneq ($(filter $(ROOT_GOALS),$(MAKECMDGOALS)),)
 ifneq ($(shell id -u),0)
 $(error exfild: run this as root: sudo make $(MAKECMDGOALS))
@@ -182,6 +182,16 @@ run: deps all
 
 bench: deps all $(BUILD)/calib.bpf.o $(BUILD)/tests/bench_send $(BUILD)/tests/bench_geo
 	@tools/bench.sh
+
+# The agent under sustained load (SOAK_S seconds, default 600); not in make test.
+soak: deps all $(BUILD)/tests/traffic
+	@tools/soak.sh
+
+# Detection quality on generated scenarios (not part of `make test`):
+# precision, recall, false alerts per host-day and delay, beside naive
+# baselines. EVAL_ARGS e.g. "--seeds 1,2,3,4 --days 8".
+eval: all
+	@python3 tools/eval.py --exfild $(BUILD)/exfild --out $(BUILD)/eval $(EVAL_ARGS)
 
 clean:
 	rm -rf $(BUILD)

@@ -587,6 +587,17 @@ void geo_get_stats(const struct geo *g, struct geo_stats *st)
 		memset(st, 0, sizeof(*st));
 }
 
+bool geo_db_info(const struct geo *g, size_t i, const char **path, const char **type,
+		 int64_t *build_unix)
+{
+	if (!g || i >= g->n || !g->dbs[i].mmdb)
+		return false;
+	*path = g->dbs[i].path;
+	*type = g->dbs[i].mmdb->metadata.database_type;
+	*build_unix = (int64_t)g->dbs[i].mmdb->metadata.build_epoch;
+	return true;
+}
+
 size_t geo_count(const struct geo *g)
 {
 	return g ? g->n : 0;

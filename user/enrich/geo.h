@@ -55,5 +55,8 @@ struct geo_stats {
 };
 void geo_get_stats(const struct geo *g, struct geo_stats *st);
 size_t geo_count(const struct geo *g);   /* open databases */
+/* The i-th database's file, type and build date (seconds). */
+bool geo_db_info(const struct geo *g, size_t i, const char **path, const char **type,
+		 int64_t *build_unix);
 
 #endif
