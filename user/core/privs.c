@@ -20,26 +20,28 @@ static bool kept(cap_value_t c, bool with_bpf)
 	return false;
 }
 
-/* Set permitted and effective to the steady set (minus CAP_BPF unless
- * asked), limited to what we have; effective without CAP_BPF if eff_bpf
- * is false. Inheritable is emptied. */
-static int set_caps(bool prm_bpf, bool eff_bpf)
+/*
+ * Effective: the steady set (CAP_BPF if with_bpf), plus CAP_SETPCAP while
+ * the bounding set is still to be cut (setpcap). Permitted: everything we
+ * have while the choice is open (keep_all), else exactly the effective set.
+ * Inheritable: empty. Always limited to what we were given.
+ */
+static int set_caps(bool with_bpf, bool setpcap, bool keep_all)
 {
 	cap_t now = cap_get_proc(), next = cap_init();
 	int rc = -1;
 
 	if (!now || !next)
 		goto out;
-	for (size_t i = 0; i < N_STEADY; i++) {
-		cap_value_t c = steady[i];
+	for (cap_value_t c = 0; c < (cap_value_t)cap_max_bits(); c++) {
 		cap_flag_value_t have = CAP_CLEAR;
+		bool eff = kept(c, with_bpf) || (setpcap && c == CAP_SETPCAP);
 
-		if (!CAP_IS_SUPPORTED(c) || cap_get_flag(now, c, CAP_PERMITTED, &have) ||
-		    have != CAP_SET || !kept(c, prm_bpf))
+		if (cap_get_flag(now, c, CAP_PERMITTED, &have) || have != CAP_SET)
 			continue;
-		if (cap_set_flag(next, CAP_PERMITTED, 1, &c, CAP_SET))
+		if ((eff || keep_all) && cap_set_flag(next, CAP_PERMITTED, 1, &c, CAP_SET))
 			goto out;
-		if ((c != CAP_BPF || eff_bpf) && cap_set_flag(next, CAP_EFFECTIVE, 1, &c, CAP_SET))
+		if (eff && cap_set_flag(next, CAP_EFFECTIVE, 1, &c, CAP_SET))
 			goto out;
 	}
 	rc = cap_set_proc(next);
@@ -51,10 +53,10 @@ out:
 
 /* Drop from the bounding set what we do not keep (needs CAP_SETPCAP: a
  * service manager that took it away has bounded the set already). */
-static int drop_bounding(char *err, size_t errlen)
+static int drop_bounding(bool with_bpf, char *err, size_t errlen)
 {
 	for (cap_value_t c = 0; c < (cap_value_t)cap_max_bits(); c++) {
-		if (kept(c, true) || cap_get_bound(c) != 1)
+		if (kept(c, with_bpf) || cap_get_bound(c) != 1)
 			continue;
 		if (cap_drop_bound(c)) {
 			if (errno == EPERM)
@@ -75,19 +77,21 @@ int privs_drop(privs_probe_fn probe, void *arg, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot set no-new-privs: %s", strerror(errno));
 		return -1;
 	}
-	if (drop_bounding(err, errlen))
+	/* Without CAP_BPF (and CAP_SYS_ADMIN, which implies it) in effect, but
+	 * still permitted: can the maps do without it? */
+	if (set_caps(false, true, true)) {
+		snprintf(err, errlen, "cannot lower the effective capabilities: %s",
+			 strerror(errno));
+		return -1;
+	}
+	need_bpf = !probe(arg);
+	if (drop_bounding(need_bpf, err, errlen))
 		return -1;
 	if (CAP_AMBIENT_SUPPORTED() && cap_reset_ambient()) {
 		snprintf(err, errlen, "cannot clear the ambient capabilities: %s", strerror(errno));
 		return -1;
 	}
-	/* CAP_BPF still permitted but not effective: can the maps do without it? */
-	if (set_caps(true, false)) {
-		snprintf(err, errlen, "cannot drop capabilities: %s", strerror(errno));
-		return -1;
-	}
-	need_bpf = !probe(arg);
-	if (set_caps(need_bpf, need_bpf)) {
+	if (set_caps(need_bpf, false, false)) {
 		snprintf(err, errlen, "cannot drop capabilities: %s", strerror(errno));
 		return -1;
 	}
