@@ -46,4 +46,12 @@ json_t *json_time(int64_t unix_ns);
  */
 char *json_line(const json_t *root);
 
+/*
+ * Promise that obj (an object shared by many records) will not change
+ * again until json_line_thaw(obj): json_line() then writes the text it
+ * made of it once. A reference is held meanwhile.
+ */
+void json_line_freeze(json_t *obj);
+void json_line_thaw(json_t *obj);
+
 #endif

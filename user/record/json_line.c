@@ -6,6 +6,7 @@
  * and control characters need escaping, as jansson escapes them.
  */
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,17 +44,18 @@ static bool reserve(struct buf *b, size_t n)
 	return true;
 }
 
-static void put(struct buf *b, const char *s, size_t n)
+/* Room is checked inline; reserve() only runs when the buffer must grow. */
+static inline void put(struct buf *b, const char *s, size_t n)
 {
-	if (reserve(b, n)) {
+	if (b->len + n + 1 <= b->cap || reserve(b, n)) {
 		memcpy(b->p + b->len, s, n);
 		b->len += n;
 	}
 }
 
-static void put_char(struct buf *b, char c)
+static inline void put_char(struct buf *b, char c)
 {
-	if (reserve(b, 1))
+	if (b->len + 2 <= b->cap || reserve(b, 1))
 		b->p[b->len++] = c;
 }
 
@@ -137,11 +139,72 @@ static void put_real(struct buf *b, double v)
 	put(b, tmp, (size_t)n);
 }
 
+/*
+ * Frozen objects: subtrees that many records share and nobody changes
+ * (a process's "process" object), with their text written once. Direct-
+ * mapped by address; a colliding freeze takes the slot.
+ */
+#define FROZEN 4096
+
+static struct frozen {
+	json_t *obj;		/* a reference held; NULL = free */
+	char *text;
+	size_t len;
+} frozen[FROZEN];
+static size_t nfrozen;
+
+static struct frozen *frozen_slot(const json_t *obj)
+{
+	uintptr_t h = (uintptr_t)obj;
+
+	h ^= h >> 17;
+	h *= 0x9e3779b97f4a7c15ULL;
+	return &frozen[(h >> 40) % FROZEN];
+}
+
+static void frozen_drop(struct frozen *f)
+{
+	if (!f->obj)
+		return;
+	json_decref(f->obj);
+	free(f->text);
+	*f = (struct frozen){ 0 };
+	nfrozen--;
+}
+
+void json_line_freeze(json_t *obj)
+{
+	struct frozen *f = frozen_slot(obj);
+	char *text;
+
+	if (!obj || f->obj == obj || !(text = json_line(obj)))
+		return;
+	frozen_drop(f);
+	*f = (struct frozen){ .obj = json_incref(obj), .text = text, .len = strlen(text) };
+	nfrozen++;
+}
+
+void json_line_thaw(json_t *obj)
+{
+	struct frozen *f = obj ? frozen_slot(obj) : NULL;
+
+	if (f && f->obj == obj)
+		frozen_drop(f);
+}
+
 static void put_value(struct buf *b, const json_t *v, int depth)
 {
 	if (depth > MAX_DEPTH) {
 		b->failed = true;
 		return;
+	}
+	if (nfrozen && json_is_object(v)) {
+		const struct frozen *f = frozen_slot(v);
+
+		if (f->obj == v) {
+			put(b, f->text, f->len);
+			return;
+		}
 	}
 	switch (json_typeof(v)) {
 	case JSON_OBJECT: {

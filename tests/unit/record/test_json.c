@@ -216,6 +216,27 @@ static void test_line_as_jansson(void **state)
 	json_decref(root);
 }
 
+/* A frozen object is written from its text, the same bytes; thawed, it may change. */
+static void test_frozen(void **state)
+{
+	json_t *shared = json_pack("{s:i,s:s}", "pid", 7, "name", "sh\n");
+	json_t *r1 = json_pack("{s:i,s:O}", "a", 1, "process", shared);
+	char *before = json_line(r1), *after;
+
+	json_line_freeze(shared);
+	after = json_line(r1);
+	assert_string_equal(after, before);
+	free(after);
+	json_line_thaw(shared);
+	json_object_set_new(shared, "pid", json_integer(8));
+	after = json_line(r1);
+	assert_non_null(strstr(after, "\"pid\":8"));
+	free(after);
+	free(before);
+	json_decref(r1);
+	json_decref(shared);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -230,6 +251,7 @@ int main(void)
 		cmocka_unit_test(test_time),
 		cmocka_unit_test(test_line),
 		cmocka_unit_test(test_line_as_jansson),
+		cmocka_unit_test(test_frozen),
 	};
 
 	cmocka_set_message_output(CM_OUTPUT_TAP);
