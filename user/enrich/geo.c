@@ -534,7 +534,10 @@ bool geo_lookup(struct geo *g, int family, const uint8_t addr[16], struct geo_in
 	add_names(out);
 
 	found = !info_empty(out);
-	geo_cache_put(g->cache, (uint8_t)family, key, found ? out : NULL);
+	if (found)
+		out->answer_id = geo_cache_put(g->cache, (uint8_t)family, key, out);
+	else
+		geo_cache_put(g->cache, (uint8_t)family, key, NULL);
 	if (!found)
 		g->st.misses++;
 	return found;

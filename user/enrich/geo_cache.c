@@ -1,4 +1,5 @@
 /* Geo answers by address, each distinct answer stored once; see geo_cache.h. */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -51,6 +52,9 @@ void geo_cache_clear(struct geo_cache *c)
 	c->n = 0;
 }
 
+/* Answer ids, process-wide: never reused, whatever the cache or its clears. */
+static uint64_t next_answer_id;
+
 /* FNV-1a: cheap, and spreads sequential addresses well. */
 static uint32_t fnv(uint32_t h, const void *p, size_t n)
 {
@@ -94,14 +98,15 @@ bool geo_cache_get(struct geo_cache *c, uint8_t family, const uint8_t key[16],
  */
 static uint32_t intern(struct geo_cache *c, const struct geo_info *info)
 {
-	uint32_t i = fnv(2166136261u, info, sizeof(*info)) % INDEX_SIZE;
+	const size_t n = offsetof(struct geo_info, answer_id);	/* the answer, not its id */
+	uint32_t i = fnv(2166136261u, info, n) % INDEX_SIZE;
 
 	for (;; i = (i + 1) % INDEX_SIZE) {
 		uint32_t at = c->index[i];
 
 		if (!at)
 			break;
-		if (!memcmp(&c->infos[at - 1], info, sizeof(*info)))
+		if (!memcmp(&c->infos[at - 1], info, n))
 			return at;
 	}
 	if (c->n == GEO_CACHE_INFOS)
@@ -116,12 +121,13 @@ static uint32_t intern(struct geo_cache *c, const struct geo_info *info)
 		c->cap = cap;
 	}
 	c->infos[c->n] = *info;
+	c->infos[c->n].answer_id = ++next_answer_id;
 	c->index[i] = (uint32_t)++c->n;
 	return c->index[i];
 }
 
-void geo_cache_put(struct geo_cache *c, uint8_t family, const uint8_t key[16],
-		   const struct geo_info *info)
+uint64_t geo_cache_put(struct geo_cache *c, uint8_t family, const uint8_t key[16],
+		       const struct geo_info *info)
 {
 	struct ent *set, *e;
 	uint32_t at = 0;
@@ -130,7 +136,7 @@ void geo_cache_put(struct geo_cache *c, uint8_t family, const uint8_t key[16],
 		/* Full of distinct answers: start over (rare; answers are re-read). */
 		geo_cache_clear(c);
 		if (!(at = intern(c, info)))
-			return;
+			return 0;
 	}
 	set = set_of(c, family, key);
 	e = &set[0];
@@ -141,4 +147,5 @@ void geo_cache_put(struct geo_cache *c, uint8_t family, const uint8_t key[16],
 	e->info = at;
 	e->family = family;
 	memcpy(e->addr, key, 16);
+	return at ? c->infos[at - 1].answer_id : 0;
 }

@@ -27,12 +27,13 @@ void geo_cache_clear(struct geo_cache *c);
 
 /*
  * The answer cached for (family, key[16]): true, and *out (zeroed when the
- * address had none) with *found; false if the address is not cached.
+ * address had none) with *found; false if the address is not cached. A
+ * cached answer carries its answer_id.
  */
 bool geo_cache_get(struct geo_cache *c, uint8_t family, const uint8_t key[16],
 		   struct geo_info *out, bool *found);
-/* Remember info (NULL: nothing found) for the address. */
-void geo_cache_put(struct geo_cache *c, uint8_t family, const uint8_t key[16],
-		   const struct geo_info *info);
+/* Remember info (NULL: nothing found) for the address; its answer_id, or 0. */
+uint64_t geo_cache_put(struct geo_cache *c, uint8_t family, const uint8_t key[16],
+		       const struct geo_info *info);
 
 #endif

@@ -4,6 +4,7 @@
 
 #include "json.h"
 #include "record_parts.h"
+#include "shared.h"
 
 static void put_id(json_t *root, const char *path, uint32_t id)
 {
@@ -112,31 +113,20 @@ static json_t *build_process(const struct proc_info *pi, const struct hash_view 
  */
 #define PROCESS_CACHE 1024
 
-static struct {
-	uint64_t serial;
-	enum hash_status status;
-	json_t *obj;
-} process_cache[PROCESS_CACHE];
+static struct shared_slot process_cache[PROCESS_CACHE];
 
 static json_t *process_object(const struct proc_info *pi, const struct hash_view *h)
 {
 	static json_t *uncached;
-	unsigned slot = (unsigned)(pi->serial % PROCESS_CACHE);
+	json_t *obj = shared_get(process_cache, PROCESS_CACHE, pi->serial, h->status);
 
+	if (obj)
+		return obj;
 	if (!pi->serial) {	/* not from a process table: nothing to key it by */
 		json_decref(uncached);
 		return uncached = build_process(pi, h);
 	}
-	if (process_cache[slot].obj && process_cache[slot].serial == pi->serial &&
-	    process_cache[slot].status == h->status)
-		return process_cache[slot].obj;
-	json_line_thaw(process_cache[slot].obj);
-	json_decref(process_cache[slot].obj);
-	process_cache[slot].obj = build_process(pi, h);
-	json_line_freeze(process_cache[slot].obj);
-	process_cache[slot].serial = pi->serial;
-	process_cache[slot].status = h->status;
-	return process_cache[slot].obj;
+	return shared_put(process_cache, PROCESS_CACHE, pi->serial, h->status, build_process(pi, h));
 }
 
 void record_process(json_t *root, const struct enriched_flow *f)
