@@ -184,6 +184,9 @@ $(BUILD)/tests/itest: $(wildcard tests/itest/*.c tests/itest/*.h) | $(BUILD)
 $(BUILD)/tests/bench_send: tests/bench_send.c | $(BUILD)
 	$(CC) $(CPPFLAGS) -Ibpf $(CFLAGS) $(WARN) $< -lbpf -lelf -lz -lpthread -o $@
 
+$(BUILD)/tests/bench_pipeline: tests/bench/bench_pipeline.c $(USER_OBJ) | $(BUILD)
+	$(CC) $(CPPFLAGS) $(ALL_INC) $(CFLAGS) $(WARN) $< $(USER_OBJ) $(LIBS) -o $@
+
 $(BUILD)/tests/bench_geo: tests/bench_geo.c $(USER_OBJ) | $(BUILD)
 	$(CC) $(CPPFLAGS) $(ALL_INC) $(CFLAGS) $(WARN) $< $(USER_OBJ) $(LIBS) -o $@
 
@@ -199,7 +202,8 @@ test-unit: $(UNIT_BIN)
 run: deps all
 	@tools/run.sh
 
-bench: deps all $(BUILD)/calib.bpf.o $(BUILD)/tests/bench_send $(BUILD)/tests/bench_geo
+bench: deps all $(BUILD)/calib.bpf.o $(BUILD)/tests/bench_send $(BUILD)/tests/bench_geo \
+	$(BUILD)/tests/bench_pipeline
 	@tools/bench.sh
 
 # The agent under sustained load (SOAK_S seconds, default 600); not in make test.

@@ -4,6 +4,7 @@
 
 #include "json.h"
 #include "record_parts.h"
+#include "shared.h"
 
 static void put_id(json_t *root, const char *path, uint32_t id)
 {
@@ -82,6 +83,52 @@ static void put_facts(json_t *root, const struct proc_info *pi, const struct has
 		json_set_path(root, "exfild.process.exited", json_true());
 }
 
+/* The "process" object of pi: a new reference, NULL on OOM. */
+static json_t *build_process(const struct proc_info *pi, const struct hash_view *h)
+{
+	json_t *root = json_object(), *obj;
+
+	json_set_path(root, "process.pid", json_integer(pi->pid));
+	json_set_path(root, "process.name", json_cstr(pi->name));
+	json_set_str(root, "process.executable", pi->executable);
+	if (pi->argc)
+		put_args(pi, root);
+	json_set_path(root, "process.start", json_time(pi->start_unix_ns));
+	json_set_path(root, "process.entity_id", json_string(pi->entity_id));
+	json_set_str(root, "process.working_directory", pi->cwd);
+	if (h->status == HASH_OK && h->sha256)
+		json_set_path(root, "process.hash.sha256", json_string(h->sha256));
+	put_parent(root, pi);
+	obj = json_incref(json_object_get(root, "process"));
+	json_decref(root);
+	return obj;
+}
+
+/*
+ * Every flow of a process carries the same "process" object, and a busy
+ * host writes thousands of flows per process: it is built once per
+ * process (table entry, by serial) and hash state, and shared by the
+ * records (jansson counts the references). Borrowed: valid until the next
+ * call. One thread writes records.
+ */
+#define PROCESS_CACHE 1024
+
+static struct shared_slot process_cache[PROCESS_CACHE];
+
+static json_t *process_object(const struct proc_info *pi, const struct hash_view *h)
+{
+	static json_t *uncached;
+	json_t *obj = shared_get(process_cache, PROCESS_CACHE, pi->serial, h->status);
+
+	if (obj)
+		return obj;
+	if (!pi->serial) {	/* not from a process table: nothing to key it by */
+		json_decref(uncached);
+		return uncached = build_process(pi, h);
+	}
+	return shared_put(process_cache, PROCESS_CACHE, pi->serial, h->status, build_process(pi, h));
+}
+
 void record_process(json_t *root, const struct enriched_flow *f)
 {
 	const struct proc_info *pi = f->proc;
@@ -97,17 +144,7 @@ void record_process(json_t *root, const struct enriched_flow *f)
 		}
 		return;
 	}
-	json_set_path(root, "process.pid", json_integer(pi->pid));
-	json_set_path(root, "process.name", json_cstr(pi->name));
-	json_set_str(root, "process.executable", pi->executable);
-	if (pi->argc)
-		put_args(pi, root);
-	json_set_path(root, "process.start", json_time(pi->start_unix_ns));
-	json_set_path(root, "process.entity_id", json_string(pi->entity_id));
-	json_set_str(root, "process.working_directory", pi->cwd);
-	if (f->hash.status == HASH_OK && f->hash.sha256)
-		json_set_path(root, "process.hash.sha256", json_string(f->hash.sha256));
-	put_parent(root, pi);
+	json_object_set(root, "process", process_object(pi, &f->hash));
 	/* The flow's send-time uid wins over the exec-time one. */
 	if (!o->has_uid)
 		put_id(root, "user.id", pi->uid);
