@@ -276,6 +276,7 @@ def main():
             s = combine(allm[m], fmt)
             results[fmt].setdefault("overall", {})[m] = s
             print(fmt_row("ALL %s" % m, s))
+        print_breakdown(allm["exfild"], fmt)
         o = results[fmt]["overall"]
         best_naive = max(o["static-500MB"]["f1"], o["new-country"]["f1"])
         ex = o["exfild"]
@@ -290,6 +291,31 @@ def main():
             print("  [%s] %s" % ("met" if ok else "MISSED", t))
     with open(os.path.join(a.out, "results.json"), "w") as f:
         json.dump(results, f, indent=1, sort_keys=True)
+
+
+def size_band(b):
+    return ("5-50 MB" if b < 50 * MB else "50-500 MB" if b < 500 * MB else "0.5-5 GB")
+
+
+def print_breakdown(runs, fmt):
+    """exfild's recall by kind of injection: where it misses."""
+    labels, detected = [], set()
+    for al, lab, hd in runs:
+        s = score(al, lab, fmt, hd)
+        labels.extend(lab)
+        detected.update(s["detected_ids"])
+    rows = []
+    for key, fn in (("country", lambda l: l["country_kind"]), ("shape", lambda l: l["shape"]),
+                    ("size", lambda l: size_band(l["bytes"])),
+                    ("process", lambda l: l["process_kind"]), ("port", lambda l: l["port_kind"])):
+        groups = {}
+        for lab in labels:
+            groups.setdefault(fn(lab), []).append(lab)
+        for g in sorted(groups):
+            n = len(groups[g])
+            d = sum(1 for lab in groups[g] if lab["id"] in detected)
+            rows.append("%s %s: %d/%d" % (key, g, d, n))
+    print("\nexfild recall by injection kind (%s): %s" % (fmt, "; ".join(rows)))
 
 
 def combine(runs, fmt):
