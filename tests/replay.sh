@@ -91,6 +91,17 @@ with open(T + "/day1.ndjson", "w") as d1, open(T + "/day2.ndjson", "w") as d2:
         (d1 if t < t0 + 25 * 3600 else d2).write(rec(t, "192.0.2.%d" % (10 + i % 5), 1000000 + (i * 7919) % 1000000))
     for k in range(50):
         d2.write(rec(t0 + 26 * 3600 + 10 + k * 10, "203.0.113.9", 10000000))
+# The same host as a Zeek conn.log sees it (10.0.0.5 is local by default).
+row = "%.6f\tC%d\t10.0.0.5\t%d\t%s\t443\ttcp\tssl\t5.000000\t%d\t100\tSF\t-\t-\t0\tShADadFf\t1\t1\t1\t1\t(empty)\n"
+with open(T + "/day.conn.log", "w") as z:
+    z.write("#separator \\x09\n#set_separator\t,\n#empty_field\t(empty)\n#unset_field\t-\n#path\tconn\n"
+            "#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tproto\tservice\tduration\t"
+            "orig_bytes\tresp_bytes\tconn_state\tlocal_orig\tlocal_resp\tmissed_bytes\thistory\t"
+            "orig_pkts\torig_ip_bytes\tresp_pkts\tresp_ip_bytes\ttunnel_parents\n")
+    for i in range(26 * 6):
+        z.write(row % (t0 + i * 600 - 5, i, 40000 + i, "192.0.2.%d" % (10 + i % 5), 1000000 + (i * 7919) % 1000000))
+    for k in range(50):
+        z.write(row % (t0 + 26 * 3600 + 5 + k * 10, 1000 + k, 50000 + k, "203.0.113.9", 10000000))
 PY
 RP=("$X" replay --include-reserved --geoip "$T/geo.mmdb")
 alerts_to() { grep -c "\"event\":{[^}]*\"kind\":\"alert\"" "$1" | tr -d ' '; }
@@ -118,3 +129,11 @@ expect bad-learning-period 2 "--learning-period soon: expected a duration" "${RP
 expect learning-period-applies 0 "" "${RP[@]}" --learning-period 0 --output "file:$T/nolearn.json" "$T/day2.ndjson"
 if grep -q '"ip":"203.0.113.9"' "$T/nolearn.json" 2>/dev/null; then ok learning-period-zero-alerts; else
 	nok learning-period-zero-alerts "no alert with --learning-period 0"; fi
+# A Zeek host is named by its address, and host.ip holds it.
+"${RP[@]}" --output "file:$T/zeek-alerts.json" "$T/day.conn.log" 2>/dev/null
+if python3 -c '
+import json, sys
+a = [json.loads(l) for l in open(sys.argv[1])]
+ok = any(r["host"] == {"name": "10.0.0.5", "ip": ["10.0.0.5"]} and r["destination"]["ip"] == "203.0.113.9" for r in a)
+sys.exit(0 if ok else 1)' "$T/zeek-alerts.json" 2>/dev/null; then ok zeek-alert-host-ip; else
+	nok zeek-alert-host-ip "no alert with host {name,ip} 10.0.0.5: $(head -c 300 "$T/zeek-alerts.json" 2>/dev/null)"; fi
