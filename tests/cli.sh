@@ -122,6 +122,20 @@ expect config-bad-value 2 "badval.conf:2: key 'interval': expected a number" "$X
 printf 'interval = 5;\nflows = ;\n' > "$T/syntax.conf"
 expect config-syntax 2 "syntax.conf:2: syntax error" "$X" run --config "$T/syntax.conf"
 expect config-missing 2 "nope.conf: cannot read" "$X" run --config "$T/nope.conf"
+# Bad input that once said "cannot read: Success", blocked forever, or let
+# libconfig's scanner end the process with its own message.
+mkdir "$T/conf.d"
+expect config-directory 2 "conf.d: is a directory, not a config file" "$X" run --config "$T/conf.d"
+mkfifo "$T/conf.fifo"
+expect config-fifo 2 "conf.fifo: is a FIFO, not a config file" "$X" run --config "$T/conf.fifo"
+printf '@include "%s/conf.d"\n' "$T" > "$T/include.conf"
+expect config-include 2 "include.conf:1: @include is not supported" "$X" run --config "$T/include.conf"
+printf 'interval = 5;\n' > "$T/shared.conf"
+chmod 0666 "$T/shared.conf"
+expect config-writable-by-others 2 "shared.conf: the config file is writable by others \(mode 0666\): run chmod go-w" \
+	"$X" run --config "$T/shared.conf"
+expect interval-plus 2 "--interval \+5: expected a whole number" "$X" run --interval "+5"
+expect interval-space 2 "--interval  5: expected a whole number" "$X" run --interval " 5"
 
 # The config file sets options; the command line overrides it.
 printf 'output = "file:%s/fromconf.json";\nflows = true;\ninclude_reserved = true;\nduration = 1;\ninterval = 1;\npin_path = "none";\n' "$T" > "$T/good.conf"
@@ -144,6 +158,8 @@ expect kprobe-refused 1 "attach: kprobe: refused: .*kprobes" "$X" run --attach k
 expect auto-explains 0 "attach: fentry: refused.*" "$X" run --duration 1 --pin-path none
 expect auto-takes-tracepoint 0 "running: tier=tracepoint" "$X" run --duration 1 --pin-path none
 
+expect pin-bpffs-root 1 "pin path /sys/fs/bpf is the root of a bpf filesystem: give exfild a directory of its own there \(--pin-path /sys/fs/bpf/exfild\)" \
+	"$X" run --duration 1 --pin-path /sys/fs/bpf/ --control none
 expect pin-not-bpffs 1 "pin path $T/pins is not on a bpf filesystem" "$X" run --duration 1 --pin-path "$T/pins"
 
 # No BTF (hidden in a private mount namespace): exit 1, saying so.
@@ -162,6 +178,9 @@ expect log-level-debug 0 "^libbpf: loading object" "$X" run --duration 1 --pin-p
 
 # Not root: one line that says what to do.
 expect not-root 1 "run as root \\(sudo\\)" setpriv --reuid=65534 --regid=65534 --clear-groups "$X" run --duration 1
+# Said before anything is loaded (as root it would cost ~4 GiB to try).
+expect max-flows-cost 1 "warning: --max-flows 16777216: the accounting maps take about 4.0 GiB of kernel memory" \
+	setpriv --reuid=65534 --regid=65534 --clear-groups "$X" run --max-flows 16777216
 for goal in check-root run test; do
 	setpriv --reuid=65534 --regid=65534 --clear-groups make -s -C "$(pwd)" $goal > "$T/out" 2> "$T/err"
 	rc=$?
@@ -189,6 +208,11 @@ if start bpftool-dump-pinned --interval 3600 --pin-path "$PIN"; then
 	else
 		nok bpftool-dump-pinned "expected one flows_a/flows_b entry {tgid $spid, dport 9, proto 17, daddr 127.0.0.1, bytes 10, calls 1}, got $n: $(short "$T/dump")"
 	fi
+	# A second agent on the same pins is refused, naming the first (issue 7,
+	# defect 5): it would unlink the first's maps and both would count.
+	expect second-agent-refused 1 "another exfild agent \(pid $apid\) is running with pin path $PIN " \
+		"$X" run --duration 1 --pin-path "$PIN" --control none
+	if [ -e "$PIN/flows_a" ]; then ok second-agent-left-pins; else nok second-agent-left-pins "$PIN/flows_a gone"; fi
 	stop TERM
 	if [ $rc = 0 ] && [ ! -e "$PIN" ]; then ok clean-exit-unpins; else nok clean-exit-unpins "exit $rc, $PIN left: $(ls "$PIN" 2>&1)"; fi
 fi

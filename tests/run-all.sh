@@ -76,6 +76,7 @@ if [ "${1:-}" != --unit-only ]; then
 	run_suite cli tests/cli.sh "$B/asan/exfild"
 	run_suite replay tests/replay.sh "$B/asan/exfild"
 	run_suite status tests/status.sh "$B/asan/exfild"
+	run_suite privs tests/privs.sh "$B/asan/exfild"
 	# The geo checks need fixture databases; itest reads their JSON sources.
 	host_itest() {
 		g=tests/fixtures/geo

@@ -6,12 +6,15 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
 
+#include "agent.h"
+#include "agent_lock.h"
 #include "clock.h"
 #include "cmd.h"
 #include "ctl.h"
@@ -24,147 +27,13 @@
 #include "version.h"
 #include "loop.h"
 #include "opts.h"
+#include "privs.h"
 #include "proc.h"
 #include "record.h"
 #include "sink.h"
 #include "status.h"
 #include "status_record.h"
 #include "tier.h"
-
-
-
-/* Processes whose context is kept; past it the least recently used live
- * ones are re-read from /proc when needed. Bounds memory at ~16 KiB each. */
-#define PROC_TABLE_MAX 16384
-
-struct agent {
-	const struct opts *o;
-	struct loop *loop;
-	struct ksource *ks;
-	struct sink *sink;
-	struct geo *geo;
-	struct proc_table *procs;
-	struct exehash *hashes;
-	struct enricher enr;
-	struct record_ctx rctx;
-	int sig_fd, timer_fd;
-	struct loop_timer end_timer;
-	struct ctl *ctl;
-	struct agent_status st;	/* counters kept as the agent runs */
-	bool stop;
-	int rc;
-	char host[256];
-	uint64_t dropped_seen;	/* sink drops already reported */
-};
-
-static void on_proc_event(void *arg, const struct proc_event *ev)
-{
-	struct agent *a = arg;
-
-	if (ev->kind == PROC_EV_EXEC)
-		proc_table_on_exec(a->procs, ev);
-	else
-		proc_table_on_exit(a->procs, ev);
-}
-
-/* One flow of the drain, through the stages. */
-static void on_flow(void *arg, const struct flow_obs *obs)
-{
-	struct agent *a = arg;
-	struct enriched_flow f;
-	json_t *r;
-
-	if (!a->o->flows || !enrich_flow(&a->enr, obs, &f))
-		return;
-	r = record_flow(&f, &a->rctx);
-	a->st.flow_records++;
-	sink_write(a->sink, r);
-	json_decref(r);
-}
-
-static void report_loss(struct agent *a, const struct loss_counts *loss)
-{
-	uint64_t dropped = sink_dropped(a->sink) - a->dropped_seen;
-	json_t *r;
-
-	a->dropped_seen += dropped;
-	a->st.lost_bytes += loss->bytes;
-	a->st.lost_entries += loss->entries;
-	a->st.lost_events += loss->events;
-	a->st.lost_records += dropped;
-	if (!loss->bytes && !loss->entries && !loss->events && !dropped)
-		return;
-	log_warn("lost %llu bytes in %llu sends, %llu process events and %llu records "
-		 "this interval (accounting map full: raise --max-flows; ring buffer or "
-		 "output queue full)",
-		 (unsigned long long)loss->bytes, (unsigned long long)loss->entries,
-		 (unsigned long long)loss->events, (unsigned long long)dropped);
-	r = record_loss(loss, dropped, &a->rctx);
-	sink_write(a->sink, r);
-	json_decref(r);
-}
-
-static void drain_once(struct agent *a)
-{
-	struct loss_counts loss;
-	int64_t swap_mono, t0 = clock_ns(CLOCK_MONOTONIC);
-	long n;
-
-	geo_maybe_reload(a->geo);
-	/* Executables wait to be hashed; a budget keeps a huge one from stalling us. */
-	exehash_pump(a->hashes, exehash_budget(a->o->interval));
-	a->rctx.now_ns = clock_ns(CLOCK_REALTIME);
-	n = ksource_drain(a->ks, a->rctx.now_ns, on_flow, a, &loss, &swap_mono);
-	if (n < 0) {
-		log_err("draining the accounting map failed: %s", strerror(errno));
-		a->rc = 1;
-		return;
-	}
-	report_loss(a, &loss);
-	sink_flush(a->sink);
-	/* Processes that exited before the swap have had their last flow. */
-	proc_table_gc(a->procs, (uint64_t)swap_mono);
-	a->st.drains++;
-	a->st.last_drain_flows = (uint64_t)n;
-	a->st.last_drain_unix_ns = a->rctx.now_ns;
-	a->st.last_drain_ns = clock_ns(CLOCK_MONOTONIC) - t0;
-}
-
-/* The control socket's "status": the counters plus what the stages report now. */
-static char *answer_status(void *arg, const char *req)
-{
-	struct agent *a = arg;
-	struct agent_status *st = &a->st;
-	struct proc_stats ps;
-	struct exehash_stats hs;
-	struct geo_stats gs;
-	json_t *r;
-	char *line;
-
-	if (strcmp(req, "status"))
-		return NULL;
-	st->now_unix_ns = clock_ns(CLOCK_REALTIME);
-	proc_table_get_stats(a->procs, &ps);
-	exehash_get_stats(a->hashes, &hs);
-	geo_get_stats(a->geo, &gs);
-	st->proc_entries = ps.entries;
-	st->proc_exited = ps.exited;
-	st->hash_pending = hs.pending;
-	st->hashed_files = hs.hashed_files;
-	st->geo_lookups = gs.lookups;
-	st->geo_cache_hits = gs.cache_hits;
-	st->n_geo = 0;
-	for (size_t i = 0; i < geo_count(a->geo) && st->n_geo < STATUS_MAX_GEO; i++) {
-		struct geo_db_status *g = &st->geo[st->n_geo];
-
-		if (geo_db_info(a->geo, i, &g->path, &g->type, &g->build_unix))
-			st->n_geo++;
-	}
-	r = record_status(st);
-	line = json_line(r);
-	json_decref(r);
-	return line;
-}
 
 static void on_events(void *arg, int fd, uint32_t events)
 {
@@ -178,7 +47,7 @@ static void on_timer(void *arg, int fd, uint32_t events)
 
 	/* Missed ticks (a long drain) collapse into one drain. */
 	if (read(fd, &ticks, sizeof(ticks)) == (ssize_t)sizeof(ticks))
-		drain_once(a);
+		agent_drain(a);
 }
 
 static void on_signal(void *arg, int fd, uint32_t events)
@@ -213,6 +82,12 @@ static int open_signal_fd(void)
 	sigaddset(&set, SIGHUP);
 	if (sigprocmask(SIG_BLOCK, &set, NULL))
 		return -1;
+	/* An ignored signal is discarded, never queued for the signalfd, and a
+	 * shell starts background jobs with SIGINT ignored: take them back
+	 * (blocked first, so the default action never runs). */
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGHUP, SIG_DFL);
 	signal(SIGPIPE, SIG_IGN);
 	return signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
 }
@@ -253,6 +128,25 @@ static int open_enrichment(struct agent *a, char *err, size_t errlen)
 	return 0;
 }
 
+static int maps_usable(void *arg)
+{
+	return ksource_maps_usable(arg);
+}
+
+/* Loaded, attached, pinned and opened: keep only what the loop needs (privs.h). */
+static int drop_privileges(struct agent *a, char *err, size_t errlen)
+{
+	char *kept;
+
+	if (privs_drop(maps_usable, a->ks, err, errlen))
+		return -1;
+	kept = privs_describe();
+	log_info("privileges dropped: capabilities now %s, no-new-privs set",
+		 kept ? kept : "unknown");
+	free(kept);
+	return 0;
+}
+
 static int setup(struct agent *a, char *err, size_t errlen)
 {
 	const struct opts *o = a->o;
@@ -264,6 +158,12 @@ static int setup(struct agent *a, char *err, size_t errlen)
 
 	if (ksource_preflight(err, errlen))
 		return -1;
+	/* Before anything is pinned: a second agent on the same pins stops here. */
+	if (ko.pin_path) {
+		a->lock_fd = agent_lock_take(AGENT_RUN_DIR, ko.pin_path, err, errlen);
+		if (a->lock_fd < 0)
+			return -1;
+	}
 	a->loop = loop_new();
 	if (!a->loop) {
 		snprintf(err, errlen, "out of memory");
@@ -274,7 +174,7 @@ static int setup(struct agent *a, char *err, size_t errlen)
 	if (strcmp(o->control, "none")) {
 		char why[512];
 
-		a->ctl = ctl_open(a->loop, o->control, answer_status, a, why, sizeof(why));
+		a->ctl = ctl_open(a->loop, o->control, agent_answer, a, why, sizeof(why));
 		if (!a->ctl)
 			log_warn("%s; exfild status cannot reach this agent", why);
 	}
@@ -284,7 +184,7 @@ static int setup(struct agent *a, char *err, size_t errlen)
 	a->sink = sink_open(o->output, err, errlen);
 	if (!a->sink || open_enrichment(a, err, errlen))
 		return -1;
-	a->ks = ksource_open(&ko, on_proc_event, a, err, errlen);
+	a->ks = ksource_open(&ko, agent_on_proc_event, a, err, errlen);
 	if (!a->ks)
 		return -1;
 	/* After attaching: a process started now is seen by the exec hook or the scan. */
@@ -308,7 +208,7 @@ static int setup(struct agent *a, char *err, size_t errlen)
 		loop_timer_set(a->loop, &a->end_timer,
 			       clock_ns(CLOCK_MONOTONIC) + (int64_t)o->duration * NS_PER_SEC,
 			       on_duration_end, a);
-	return 0;
+	return drop_privileges(a, err, errlen);
 }
 
 static void teardown(struct agent *a)
@@ -324,11 +224,13 @@ static void teardown(struct agent *a)
 	exehash_free(a->hashes);
 	geo_close(a->geo);
 	sink_close(a->sink);
+	if (a->lock_fd >= 0)
+		close(a->lock_fd);
 }
 
 static int agent_run(const struct opts *o)
 {
-	struct agent a = { .o = o, .sig_fd = -1, .timer_fd = -1 };
+	struct agent a = { .o = o, .sig_fd = -1, .timer_fd = -1, .lock_fd = -1 };
 	char err[4096] = "";
 
 	if (setup(&a, err, sizeof(err))) {
@@ -348,7 +250,7 @@ static int agent_run(const struct opts *o)
 		}
 	}
 	/* The last interval is written too: nothing counted is dropped on exit. */
-	drain_once(&a);
+	agent_drain(&a);
 	teardown(&a);
 	log_info("stopped");
 	return a.rc;
@@ -370,6 +272,8 @@ int cmd_run(int argc, char **argv)
 		break;
 	}
 	log_set_level(o.log_level);
+	if (opts_max_flows_note(&o, err, sizeof(err)))
+		log_warn("%s", err);
 	if (o.config[0])
 		log_debug("config read from %s", o.config);
 	return agent_run(&o);

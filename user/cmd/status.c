@@ -20,7 +20,7 @@
 #include "ctl.h"
 #include "log.h"
 
-#define STATUS_TIMEOUT_MS 5000
+#define STATUS_TIMEOUT_MS 15000
 #define STATUS_MAX_ANSWER (1u << 20)
 
 /* Connect, send the request, read the answer to EOF. NULL: see *no_agent. */

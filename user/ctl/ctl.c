@@ -16,7 +16,7 @@
 
 #define CTL_MAX_CLIENTS 8
 #define CTL_REQUEST_MAX 256
-#define CTL_CLIENT_TIMEOUT_NS (2 * NS_PER_SEC)
+#define CTL_CLIENT_TIMEOUT_NS (10 * NS_PER_SEC)	/* a drain may hold the loop a while */
 
 struct ctl_client {
 	struct ctl *c;
