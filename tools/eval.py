@@ -158,10 +158,12 @@ def score(alerts, labels, fmt, host_days):
             if a.get("ip") == lab["ip"] or (a.get("country") and a.get("country") == lab["country"]):
                 hit = lab
                 break
+        a["_tp"] = bool(hit)
         if hit:
             tp += 1
             first[hit["id"]] = min(first.get(hit["id"], a["t"]), a["t"])
     fp = len(alerts) - tp
+    falses = [a for a in alerts if not a.get("_tp")]
     rec = len(first) / len(labels) if labels else 0.0
     prec = tp / len(alerts) if alerts else 0.0
     f1 = 2 * prec * rec / (prec + rec) if prec + rec else 0.0
@@ -172,7 +174,8 @@ def score(alerts, labels, fmt, host_days):
             "f1": f1, "alerts": len(alerts), "false": fp, "fp_per_host_day": fp / host_days,
             "median_delay": statistics.median(delays) if delays else None,
             "target_recall": trec, "target_n": len(target), "host_days": host_days,
-            "detected_ids": sorted(first)}
+            "detected_ids": sorted(first), "false_alerts": falses,
+            "missed": [lab for lab in labels if lab["id"] not in first]}
 
 
 def fmt_row(name, s):
@@ -291,6 +294,8 @@ def main():
             print("  [%s] %s" % ("met" if ok else "MISSED", t))
     with open(os.path.join(a.out, "results.json"), "w") as f:
         json.dump(results, f, indent=1, sort_keys=True)
+    print("\nper-alert detail (false alerts, missed injections): %s/results.json"
+          % a.out)
 
 
 def size_band(b):
