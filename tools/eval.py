@@ -134,9 +134,12 @@ def exfild_alerts(path):
             if get(r, "event.kind") != "alert":
                 continue
             t = get(r, "@timestamp") or get(r, "event.end")
+            # the peer: ECS puts the side that opened the connection in source
+            peer = "source" if get(r, "network.direction") == "ingress" else "destination"
             out.append({"t": parse_time(t), "host": get(r, "host.name"),
-                        "ip": get(r, "destination.ip"),
-                        "country": get(r, "destination.geo.country_iso_code"),
+                        "ip": get(r, peer + ".ip"),
+                        "country": get(r, peer + ".geo.country_iso_code"),
+                        "direction": get(r, "network.direction"),
                         "score": get(r, "exfild.anomaly.score")})
     return out
 
