@@ -16,7 +16,7 @@ CFLAGS    ?= -O2 -g
 WARN      := -Wall -Wextra -Werror -Wformat=2 -Wshadow -Wno-unused-parameter
 CPPFLAGS  += -D_GNU_SOURCE
 DEPFLAGS  = -MMD -MP
-LIBS      := -lbpf -lelf -lz -ljansson -lmaxminddb -lconfig -lcrypto -lssl -lpthread -lm
+LIBS      := -lbpf -lelf -lz -ljansson -lmaxminddb -lconfig -lcrypto -lssl -lcap -lpthread -lm
 SAN       := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
 .DELETE_ON_ERROR:
@@ -45,9 +45,17 @@ mod_of    = $(patsubst user/%/,%,$(dir $(1)))
 mod_flags = $(foreach m,$(call mod_of,$(1)) $(MOD_DEPS_$(call mod_of,$(1))),-Iuser/$(m)) \
 	    $(MOD_EXTRA_$(call mod_of,$(1)))
 
+# Tables generated at build time from Debian data packages (tools/deps.sh
+# installs them); each is compiled as part of the module named by its path.
+ISO3166   := /usr/share/iso-codes/json/iso_3166-1.json
+CLDR      := /usr/share/unicode/cldr/common
+GEN_SRC   := $(BUILD)/gen/enrich/geo_names_table.c
+
 USER_SRC  := $(foreach m,$(MODS),$(wildcard user/$(m)/*.c))
-USER_OBJ  := $(patsubst user/%.c,$(BUILD)/obj/%.o,$(USER_SRC))
-ASAN_OBJ  := $(patsubst user/%.c,$(BUILD)/asan/%.o,$(USER_SRC))
+USER_OBJ  := $(patsubst user/%.c,$(BUILD)/obj/%.o,$(USER_SRC)) \
+	     $(patsubst $(BUILD)/gen/%.c,$(BUILD)/obj/%.o,$(GEN_SRC))
+ASAN_OBJ  := $(patsubst user/%.c,$(BUILD)/asan/%.o,$(USER_SRC)) \
+	     $(patsubst $(BUILD)/gen/%.c,$(BUILD)/asan/%.o,$(GEN_SRC))
 KERN_OBJ  := $(filter $(BUILD)/obj/source/kernel/%,$(USER_OBJ)) \
 	     $(filter $(BUILD)/asan/source/kernel/%,$(ASAN_OBJ))
 MAIN_OBJ  := $(BUILD)/obj/main.o
@@ -58,13 +66,13 @@ UNIT_SRC  := $(shell find tests/unit -name 'test_*.c' | sort)
 UNIT_BIN  := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(UNIT_SRC))
 TEST_PROG := $(BUILD)/tests/traffic $(BUILD)/tests/itest
 
-.PHONY: all deps run test test-unit test-host test-qemu bench vmlinux clean check-root mod-flags
+.PHONY: all deps run test test-unit test-host test-qemu bench soak eval vmlinux clean check-root mod-flags
 
 all: $(BUILD)/exfild
 
 # ---- dependencies -------------------------------------------------------
 # Installing packages and loading eBPF need root: say so in one line.
-ROOT_GOALS := deps run test test-host bench check-root
+ROOT_GOALS := deps run test test-host bench soak check-root
 ifneq ($(filter $(ROOT_GOALS),$(MAKECMDGOALS)),)
 ifneq ($(shell id -u),0)
 $(error exfild: run this as root: sudo make $(MAKECMDGOALS))
@@ -101,6 +109,19 @@ $(BUILD)/obj/%.o: user/%.c | $(BUILD)
 $(BUILD)/asan/%.o: user/%.c | $(BUILD)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(call mod_flags,$<) $(CFLAGS) $(SAN) $(WARN) $(DEPFLAGS) -c $< -o $@
+
+$(BUILD)/gen/enrich/geo_names_table.c: tools/gen-geonames.pl \
+		$(wildcard $(ISO3166) $(CLDR)/supplemental/supplementalData.xml $(CLDR)/main/en.xml)
+	@mkdir -p $(dir $@)
+	perl tools/gen-geonames.pl --iso3166 $(ISO3166) --cldr $(CLDR) --out $@
+
+$(BUILD)/obj/%.o: $(BUILD)/gen/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(call mod_flags,user/$*.c) $(CFLAGS) $(WARN) $(DEPFLAGS) -c $< -o $@
+
+$(BUILD)/asan/%.o: $(BUILD)/gen/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(call mod_flags,user/$*.c) $(CFLAGS) $(SAN) $(WARN) $(DEPFLAGS) -c $< -o $@
 
 # main.c is the command table: it sees only cmd/.
 $(BUILD)/obj/main.o: user/main.c | $(BUILD)
@@ -144,9 +165,8 @@ $(BUILD)/tests/itest: $(wildcard tests/itest/*.c tests/itest/*.h) | $(BUILD)
 $(BUILD)/tests/bench_send: tests/bench_send.c | $(BUILD)
 	$(CC) $(CPPFLAGS) -Ibpf $(CFLAGS) $(WARN) $< -lbpf -lelf -lz -lpthread -o $@
 
-GEO_BENCH_SRC := user/enrich/geo.c user/record/json.c user/core/log.c
-$(BUILD)/tests/bench_geo: tests/bench_geo.c $(GEO_BENCH_SRC) | $(BUILD)
-	$(CC) $(CPPFLAGS) $(ALL_INC) $(CFLAGS) $(WARN) tests/bench_geo.c $(GEO_BENCH_SRC) -lmaxminddb -ljansson -o $@
+$(BUILD)/tests/bench_geo: tests/bench_geo.c $(USER_OBJ) | $(BUILD)
+	$(CC) $(CPPFLAGS) $(ALL_INC) $(CFLAGS) $(WARN) $< $(USER_OBJ) $(LIBS) -o $@
 
 test: deps all $(BUILD)/asan/exfild $(UNIT_BIN) $(TEST_PROG) $(BUILD)/static/exfild
 	@tests/run-all.sh
@@ -162,6 +182,16 @@ run: deps all
 
 bench: deps all $(BUILD)/calib.bpf.o $(BUILD)/tests/bench_send $(BUILD)/tests/bench_geo
 	@tools/bench.sh
+
+# The agent under sustained load (SOAK_S seconds, default 600); not in make test.
+soak: deps all $(BUILD)/tests/traffic
+	@tools/soak.sh
+
+# Detection quality on generated scenarios (not part of `make test`):
+# precision, recall, false alerts per host-day and delay, beside naive
+# baselines. EVAL_ARGS e.g. "--seeds 1,2,3,4 --days 8".
+eval: all
+	@python3 tools/eval.py --exfild $(BUILD)/exfild --out $(BUILD)/eval $(EVAL_ARGS)
 
 clean:
 	rm -rf $(BUILD)

@@ -91,12 +91,32 @@ struct send_dst {
  */
 __u64 stashed = 0;
 
+/*
+ * Where the hand-over lives. Task local storage is the cheap place (no
+ * hash, no key), but cgroup programs may call bpf_task_storage_get() only
+ * on kernels that offer it to every program type: Linux 6.12 offers it to
+ * tracing and LSM programs only, and refuses cg_sendmsg4 with "program of
+ * this type cannot use helper bpf_task_storage_get#156". There the loader
+ * sets handover_by_tid and the hand-over goes through send_dsts_tid, a
+ * hash keyed by thread that the tracepoint empties as it takes each entry.
+ * The flag is read-only after load, so the verifier only sees (and only
+ * checks) the branch this kernel takes.
+ */
+const volatile __u32 handover_by_tid = 0;
+
 struct {
 	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, int);
 	__type(value, struct send_dst);
 } send_dsts SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);	/* threads inside a UDP send at once */
+	__type(key, __u64);		/* pid_tgid */
+	__type(value, struct send_dst);
+} send_dsts_tid SEC(".maps");
 
 /* kprobe tier: arguments saved at entry, keyed by thread, used at return. */
 struct send_args {
@@ -517,11 +537,46 @@ int BPF_KRETPROBE(kretprobe_udpv6_sendmsg, int ret)
 
 /* ---- tier 3: tracepoints -------------------------------------------------- */
 
+/*
+ * Take this thread's stashed destination, if it has one, into *out. The
+ * stash is consumed whether or not the send succeeded, so a failed send
+ * cannot leave a destination for the next one.
+ */
+static __always_inline bool take_dst(struct send_dst *out)
+{
+	struct send_dst *d;
+
+	if (!stashed)
+		return false;
+	if (handover_by_tid) {
+		__u64 id = bpf_get_current_pid_tgid();
+
+		d = bpf_map_lookup_elem(&send_dsts_tid, &id);
+		if (!d)
+			return false;
+		*out = *d;	/* copied first: a deleted entry is reused at once */
+		bpf_map_delete_elem(&send_dsts_tid, &id);
+	} else {
+		struct task_struct *t = bpf_get_current_task_btf();
+
+		/* A thread that never sent to an address has no storage. */
+		if (!t->bpf_storage)
+			return false;
+		d = bpf_task_storage_get(&send_dsts, t, 0, 0);
+		if (!d || !d->valid)
+			return false;
+		*out = *d;
+		d->valid = 0;
+	}
+	__sync_fetch_and_sub(&stashed, 1);
+	return out->valid;
+}
+
 SEC("tp_btf/sock_send_length")
 int BPF_PROG(tp_sock_send_length, struct sock *sk, int ret, int flags)
 {
 	struct flow_key key = {};
-	struct send_dst *d = NULL;
+	struct send_dst d;
 	__u16 proto;
 
 	if (!sk)
@@ -530,26 +585,13 @@ int BPF_PROG(tp_sock_send_length, struct sock *sk, int ret, int flags)
 	if (proto != EXFILD_PROTO_TCP && proto != EXFILD_PROTO_UDP)
 		return 0;
 	key.proto = proto;
-	if (proto == EXFILD_PROTO_UDP) {
-		/* Always consume the slot, also on error, so a failed send
-		 * cannot leave a destination for the next one. A thread that
-		 * never sent to an address has no local storage at all. */
-		if (stashed) {
-			struct task_struct *t = bpf_get_current_task_btf();
-
-			if (t->bpf_storage)
-				d = bpf_task_storage_get(&send_dsts, t, 0, 0);
+	if (proto == EXFILD_PROTO_UDP && take_dst(&d)) {
+		if (ret > 0) {
+			key_from_dst(&key, &d);
+			key.tgid = d.tgid;
+			account_cached(&key, ret);
 		}
-		if (d && d->valid) {
-			d->valid = 0;
-			__sync_fetch_and_sub(&stashed, 1);
-			if (ret > 0) {
-				key_from_dst(&key, d);
-				key.tgid = d->tgid;
-				account_cached(&key, ret);
-			}
-			return 0;
-		}
+		return 0;
 	}
 	if (ret > 0 && key_from_sk(&key, sk)) {
 		key.tgid = current_tgid();
@@ -560,15 +602,31 @@ int BPF_PROG(tp_sock_send_length, struct sock *sk, int ret, int flags)
 
 static __always_inline void stash_dst(const __u8 *addr, __u32 port_be, __u8 family)
 {
-	struct send_dst *d;
+	__u64 id = bpf_get_current_pid_tgid();
+	struct send_dst *d, nd = {};
 
+	if (handover_by_tid) {
+		nd.tgid = id >> 32;
+		__builtin_memcpy(nd.daddr, addr, 16);
+		nd.dport = bpf_ntohs((__u16)port_be);
+		nd.family = family;
+		nd.valid = 1;
+		/* A new entry is one more stash; replacing one left behind is not. */
+		if (!bpf_map_update_elem(&send_dsts_tid, &id, &nd, BPF_NOEXIST))
+			__sync_fetch_and_add(&stashed, 1);
+		else if (bpf_map_update_elem(&send_dsts_tid, &id, &nd, BPF_EXIST))
+			count_loss(0);	/* no room: this send's destination is lost */
+		return;
+	}
 	d = bpf_task_storage_get(&send_dsts, bpf_get_current_task_btf(), 0,
 				 BPF_LOCAL_STORAGE_GET_F_CREATE);
-	if (!d)
+	if (!d) {
+		count_loss(0);
 		return;
+	}
 	if (!d->valid)
 		__sync_fetch_and_add(&stashed, 1);
-	d->tgid = current_tgid();
+	d->tgid = id >> 32;
 	__builtin_memcpy(d->daddr, addr, 16);
 	d->dport = bpf_ntohs((__u16)port_be);
 	d->family = family;

@@ -74,6 +74,9 @@ run_suite layers tests/layers.sh
 
 if [ "${1:-}" != --unit-only ]; then
 	run_suite cli tests/cli.sh "$B/asan/exfild"
+	run_suite replay tests/replay.sh "$B/asan/exfild"
+	run_suite status tests/status.sh "$B/asan/exfild"
+	run_suite privs tests/privs.sh "$B/asan/exfild"
 	# The geo checks need fixture databases; itest reads their JSON sources.
 	host_itest() {
 		g=tests/fixtures/geo
@@ -85,11 +88,13 @@ if [ "${1:-}" != --unit-only ]; then
 			--geoip $B/tests/geo-asn.mmdb --geo-fixture $g/geo-asn.json
 	}
 	run_suite host-auto host_itest
-	if [ -z "${EXFILD_SKIP_QEMU:-}" ]; then
-		run_suite qemu-6.1 tests/qemu/matrix.sh
-	else
-		echo "== qemu-6.1 skipped (EXFILD_SKIP_QEMU); make test runs it"
-	fi
+	for k in 6.1 6.12; do
+		if [ -z "${EXFILD_SKIP_QEMU:-}" ]; then
+			run_suite qemu-$k tests/qemu/matrix.sh $k
+		else
+			echo "== qemu-$k skipped (EXFILD_SKIP_QEMU); make test runs it"
+		fi
+	done
 fi
 
 [ -z "$failed_names" ] || echo "failed suites:$failed_names (logs in $LOG/)"

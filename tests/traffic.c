@@ -6,7 +6,19 @@
  * traffic pattern and prints, per (sending pid, destination), the totals
  * summed from the return values of its own syscalls:
  *
- *   sent pid=P transport=tcp|udp dst=IP port=N bytes=N calls=N comm=NAME [acked=N]
+ *   sent pid=P transport=tcp|udp dst=IP port=N bytes=N calls=N comm=NAME start=TICKS
+ *        [acked=N] [argv=A,B,...]
+ *
+ * start is the sender's start time (/proc/PID/stat field 22, read before it
+ * is reaped); argv is given for a sender that exec'd with another argv than
+ * traffic's own (short-exec's child).
+ *
+ * --wait-go (short, short-exec): the sender first sends one marker (a
+ * datagram of its own for short's parent, the first byte of the TCP stream
+ * for short-exec's child), then waits for SIGUSR1 before the rest, so the
+ * test can wait until the agent has seen the process alive. drain-race with
+ * --until-usr1 sends until SIGUSR1 (--seconds is then only the upper bound),
+ * so the test ends it once the agent's output shows it spanned drains.
  *
  * The integration test compares these lines with what exfild recorded.
  * Statically linked: it also runs in a busybox-only initramfs.
@@ -36,7 +48,7 @@
 #include <unistd.h>
 
 #define RUN_TIMEOUT_S	60	/* the whole run; SIGALRM ends it */
-#define ACK_WAIT_MS	5000	/* max wait for the peer to ack everything */
+#define ACK_WAIT_MS	30000	/* bound on the wait for the peer to ack everything */
 #define MAX_CHUNK	(4 << 20)
 #define MAX_BYTES	(1LL << 32)
 #define MAX_THREADS	64
@@ -59,6 +71,8 @@ struct opts {
 	const char *netns;	/* receivers live in this net namespace */
 	long long ms;		/* drain-race: how long to send */
 	int report_fd;		/* CHILD_MODE: where to write the totals */
+	int wait_go;		/* marker, then SIGUSR1 before the payload */
+	int until_usr1;		/* drain-race: until SIGUSR1 */
 };
 
 struct addr {
@@ -176,18 +190,64 @@ static void addr_str(const struct addr *a, char *out, size_t n)
 		inet_ntop(AF_INET6, &s6->sin6_addr, out, n);
 }
 
-static void print_line(pid_t pid, int proto, const struct addr *a,
-		       const struct tot *t, const char *comm)
+/* Field 22 of /proc/PID/stat: start time in clock ticks since boot; -1 if unknown. */
+static long long start_ticks(pid_t pid)
+{
+	char path[64], b[1024], *p;
+	unsigned long long v = 0;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	n = read(fd, b, sizeof(b) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	b[n] = '\0';
+	p = strrchr(b, ')');	/* comm may hold spaces */
+	for (int field = 2; p && field < 22; field++)
+		p = strchr(p + 1, ' ');
+	if (!p || sscanf(p + 1, "%llu", &v) != 1)
+		return -1;
+	return (long long)v;
+}
+
+static void print_line_ex(pid_t pid, long long start, int proto, const struct addr *a,
+			  const struct tot *t, const char *comm, const char *argv)
 {
 	char ip[INET6_ADDRSTRLEN];
 
 	addr_str(a, ip, sizeof(ip));
-	printf("sent pid=%d transport=%s dst=%s port=%d bytes=%lld calls=%lld comm=%s",
+	printf("sent pid=%d transport=%s dst=%s port=%d bytes=%lld calls=%lld comm=%s start=%lld",
 	       (int)pid, proto == SOCK_STREAM ? "tcp" : "udp", ip, get_port(a),
-	       t->bytes, t->calls, comm);
+	       t->bytes, t->calls, comm, start);
 	if (t->acked >= 0)
 		printf(" acked=%lld", t->acked);
+	if (argv)
+		printf(" argv=%s", argv);
 	putchar('\n');
+}
+
+/* A line for this process (or a child not reaped yet: start is read now). */
+static void print_line(pid_t pid, int proto, const struct addr *a,
+		       const struct tot *t, const char *comm)
+{
+	print_line_ex(pid, start_ticks(pid), proto, a, t, comm, NULL);
+}
+
+/* --wait-go: block until SIGUSR1 (SIGUSR1 is blocked from main on). */
+static void wait_go(void)
+{
+	sigset_t set;
+	int sig;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR1);
+	while (sigwait(&set, &sig) != 0)
+		;
 }
 
 static void my_comm(char out[16])
@@ -713,16 +773,41 @@ static pid_t wait_child(pid_t pid)
 	return pid;
 }
 
+/* Wait until pid exited, read its start time, then reap it. */
+static long long wait_child_start(pid_t pid)
+{
+	siginfo_t si;
+	long long start;
+
+	while (waitid(P_PID, pid, &si, WEXITED | WNOWAIT) != 0)
+		if (errno != EINTR)
+			die("waitid: %s", strerror(errno));
+	start = start_ticks(pid);
+	wait_child(pid);
+	return start;
+}
+
 /* A short-lived child sends a UDP burst and exits at once. */
 static void case_short(void)
 {
 	struct { struct tot t; char comm[16]; int err; } *sh;
+	long long start;
 	pid_t pid;
 
 	rx_for_dst(SOCK_DGRAM);
 	sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (sh == MAP_FAILED)
 		die("mmap: %s", strerror(errno));
+	if (o.wait_go) {
+		/* The parent's marker: once the agent wrote it, it knows us alive. */
+		struct tot m = { 0, 0, -1 };
+		int fd = sock_to(SOCK_DGRAM, &dst_addr, 0);
+
+		send_loop(fd, H_SENDTO, &dst_addr, 1, 1, &m);
+		close(fd);
+		wait_go();
+		print_line(getpid(), SOCK_DGRAM, &dst_addr, &m, comm);
+	}
 	fflush(stdout);
 	pid = fork();
 	if (pid < 0)
@@ -750,17 +835,18 @@ static void case_short(void)
 		}
 		_exit(0);
 	}
-	wait_child(pid);
+	start = wait_child_start(pid);
 	sh->t.acked = -1;
-	print_line(pid, SOCK_DGRAM, &dst_addr, &sh->t, sh->comm);
+	print_line_ex(pid, start, SOCK_DGRAM, &dst_addr, &sh->t, sh->comm, NULL);
 }
 
 /* A child execs this program again, which sends over TCP and reports back. */
 static void case_short_exec(void)
 {
 	char self[4096], a_port[16], a_bytes[32], a_count[16], a_fd[16], ip[INET6_ADDRSTRLEN];
-	char rep[128], ccomm[16] = "";
+	char rep[128], ccomm[16] = "", args[4400];
 	struct tot t = { 0, 0, -1 };
+	long long start;
 	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1), got = 0;
 	int p[2];
 	pid_t pid;
@@ -783,12 +869,16 @@ static void case_short_exec(void)
 		die("fork: %s", strerror(errno));
 	if (pid == 0) {
 		char *argv[] = { self, CHILD_MODE, "--dst", ip, "--port", a_port, "--bytes",
-				 a_bytes, "--count", a_count, "--report-fd", a_fd, NULL };
+				 a_bytes, "--count", a_count, "--report-fd", a_fd,
+				 o.wait_go ? "--wait-go" : NULL, NULL };
 
 		close(p[0]);
 		execv(self, argv);
 		_exit(127);
 	}
+	/* What the child's process.args must be (no argument holds a comma). */
+	snprintf(args, sizeof(args), "%s,%s,--dst,%s,--port,%s,--bytes,%s,--count,%s,--report-fd,%s%s",
+		 self, CHILD_MODE, ip, a_port, a_bytes, a_count, a_fd, o.wait_go ? ",--wait-go" : "");
 	close(p[1]);
 	while (got < (ssize_t)sizeof(rep) - 1) {
 		ssize_t r = read(p[0], rep + got, sizeof(rep) - 1 - got);
@@ -801,10 +891,10 @@ static void case_short_exec(void)
 	}
 	rep[got] = '\0';
 	close(p[0]);
-	wait_child(pid);
+	start = wait_child_start(pid);
 	if (sscanf(rep, "%lld %lld %lld %15s", &t.bytes, &t.calls, &t.acked, ccomm) != 4)
 		die("child report unreadable: '%s'", rep);
-	print_line(pid, SOCK_STREAM, &dst_addr, &t, ccomm);
+	print_line_ex(pid, start, SOCK_STREAM, &dst_addr, &t, ccomm, args);
 }
 
 /* The exec'd half of short-exec: send, then report totals on a pipe. */
@@ -814,7 +904,18 @@ static void child_tcp(void)
 	char rep[128];
 	int n;
 
-	tcp_one(&dst_addr, H_SEND, &t);
+	if (o.wait_go) {
+		/* The first byte is the marker; the rest once the test says go. */
+		int fd = sock_to(SOCK_STREAM, &dst_addr, 1);
+
+		send_loop(fd, H_SEND, &dst_addr, 1, 1, &t);
+		wait_go();
+		send_loop(fd, H_SEND, &dst_addr, o.bytes - 1, chunk_of(o.bytes, o.count), &t);
+		t.acked = tcp_acked(fd, t.bytes);
+		close(fd);
+	} else {
+		tcp_one(&dst_addr, H_SEND, &t);
+	}
 	n = snprintf(rep, sizeof(rep), "%lld %lld %lld %s\n", t.bytes, t.calls, t.acked, comm);
 	if (o.report_fd < 0 || write(o.report_fd, rep, n) != n)
 		die("cannot report to the parent");
@@ -854,6 +955,8 @@ static void case_many(void)
  * drain-race: send without pause for o.ms while the agent swaps and drains
  * its map; every byte must show up in exactly one interval's record.
  */
+static volatile int race_stop;	/* drain-race: SIGUSR1 came */
+
 struct race {
 	int type;
 	struct addr dst;
@@ -869,7 +972,7 @@ static void *race_send(void *arg)
 	long long chunk = r->type == SOCK_STREAM ? RACE_CHUNK : 1000;
 
 	/* Small sends, so many of them land right at a map swap. */
-	while (now_ms() < r->deadline)
+	while (!race_stop && now_ms() < r->deadline)
 		send_loop(fd, how, &r->dst, chunk, chunk, &r->t);
 	if (r->type == SOCK_STREAM)
 		r->t.acked = tcp_acked(fd, r->t.bytes);
@@ -895,6 +998,20 @@ static void case_race(void)
 		if (pthread_create(&th[i], NULL, race_send, &r[i]) != 0)
 			die("pthread_create: %s", strerror(errno));
 	}
+	if (o.until_usr1) {
+		sigset_t set;
+		long long left;
+
+		sigemptyset(&set);
+		sigaddset(&set, SIGUSR1);
+		while ((left = deadline - now_ms()) > 0) {
+			struct timespec ts = { left / 1000, (left % 1000) * 1000000 };
+
+			if (sigtimedwait(&set, NULL, &ts) == SIGUSR1)
+				break;
+		}
+		__atomic_store_n(&race_stop, 1, __ATOMIC_SEQ_CST);
+	}
 	for (int i = 0; i <= RACE_TCP; i++) {
 		struct tot *x = i < RACE_TCP ? &tcp : &udp;
 
@@ -915,6 +1032,7 @@ static void usage(void)
 	fprintf(stderr,
 		"usage: traffic CASE [--dst ADDR] [--port N] [--bytes N] [--count N]\n"
 		"               [--threads N] [--dests N] [--sink-netns PATH] [--seconds S]\n"
+		"               [--wait-go] [--until-usr1]\n"
 		"cases: tcp4 tcp6 udp4-conn udp6-conn udp4-unconn udp6-unconn udp4-conn-sendto\n"
 		"       udp6-conn-sendto v4mapped\n"
 		"       sendmmsg writev sendfile splice write threads short short-exec many fill\n"
@@ -955,6 +1073,14 @@ static void parse_args(int argc, char **argv)
 	for (int i = 2; i < argc; i++) {
 		const char *k = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 
+		if (!strcmp(k, "--wait-go")) {
+			o.wait_go = 1;
+			continue;
+		}
+		if (!strcmp(k, "--until-usr1")) {
+			o.until_usr1 = 1;
+			continue;
+		}
 		if (!v)
 			usage();
 		if (!strcmp(k, "--dst"))
@@ -991,7 +1117,13 @@ int main(int argc, char **argv)
 	int udp, v6;
 	size_t bufsz;
 
+	sigset_t usr1;
+
 	parse_args(argc, argv);
+	/* Blocked in every thread: wait_go() and drain-race take it with sigwait. */
+	sigemptyset(&usr1);
+	sigaddset(&usr1, SIGUSR1);
+	sigprocmask(SIG_BLOCK, &usr1, NULL);
 	signal(SIGPIPE, SIG_IGN);	/* a send error is reported, not fatal */
 	signal(SIGALRM, on_alarm);
 	alarm(RUN_TIMEOUT_S);

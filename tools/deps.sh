@@ -10,10 +10,13 @@ fi
 
 # build and run
 PKGS="make gcc clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev libzstd-dev
-pkg-config libjansson-dev libmaxminddb-dev libssl-dev libconfig-dev"
+pkg-config libjansson-dev libmaxminddb-dev libssl-dev libconfig-dev libcap-dev
+perl iso-codes unicode-cldr-core"
+# (iso-codes and unicode-cldr-core: country and continent names, generated
+# into a table at build time by tools/gen-geonames.pl)
 # tests: unit runner, geo fixtures, network namespaces, the qemu kernel matrix
 PKGS="$PKGS libcmocka-dev libmaxmind-db-writer-perl mmdb-bin iproute2
-qemu-system-x86 busybox-static cpio kmod xz-utils zstd ca-certificates"
+qemu-system-x86 busybox-static cpio kmod xz-utils zstd ca-certificates jq python3"
 
 missing=""
 for p in $PKGS; do

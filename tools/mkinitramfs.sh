@@ -15,6 +15,9 @@
 #   QEMU_TRAFFIC     traffic generator                (build/tests/traffic)
 #   QEMU_GEO_DIR     files copied to /geo: itest's fixture geo databases
 #                    and their JSON sources           (none)
+#   QEMU_INIT        the VM's /init                   (tests/qemu/init.sh)
+#   QEMU_EXTRA       more dynamically linked programs, copied with their
+#                    libraries (e.g. "bpftool strace" to look around)
 set -eu
 
 out=${1:?usage: tools/mkinitramfs.sh OUT.cpio.gz}
@@ -25,9 +28,10 @@ exfild=${QEMU_EXFILD:-build/static/exfild}
 itest=${QEMU_ITEST:-build/tests/itest}
 traffic=${QEMU_TRAFFIC:-build/tests/traffic}
 geo=${QEMU_GEO_DIR:-}
+init=${QEMU_INIT:-tests/qemu/init.sh}
 
 die() { echo "mkinitramfs: $*" >&2; exit 1; }
-for f in "$exfild" "$itest" "$traffic" tests/qemu/init.sh "$kdir/modules/load-order"; do
+for f in "$exfild" "$itest" "$traffic" "$init" "$kdir/modules/load-order"; do
     [ -f "$f" ] || die "missing $f"
 done
 
@@ -55,7 +59,7 @@ cp "$busybox" "$root/bin/busybox"
     [ -e "$root/$applet" ] || ln -s /bin/busybox "$root/$applet"
 done
 
-install -m 0755 tests/qemu/init.sh "$root/init"
+install -m 0755 "$init" "$root/init"
 install -m 0755 "$exfild" "$root/bin/exfild"
 install -m 0755 "$itest" "$root/bin/itest"
 install -m 0755 "$traffic" "$root/bin/traffic"
@@ -65,15 +69,24 @@ if [ -n "$geo" ]; then
     cp "$geo"/* "$root/geo/"
 fi
 
-# iproute2 at the usual places, plus every library ldd names at the same path
-# it has here (the loader finds them in its built-in multiarch directories).
-install -m 0755 "$ipbin" "$root/sbin/ip"
+# A dynamically linked program plus every library ldd names, at the same
+# paths as here (the loader finds them in its built-in multiarch directories).
+with_libs() {   # with_libs PROGRAM DEST
+    install -m 0755 "$1" "$root/$2"
+    ldd "$1" | grep -oE '/[^ ]+' | sort -u | while read -r lib; do
+        mkdir -p "$root/$(dirname "$lib")"
+        cp -L "$lib" "$root/$lib"
+    done
+}
+# iproute2 at the usual places.
+with_libs "$ipbin" sbin/ip
 ln -s /sbin/ip "$root/bin/ip"
 ln -s /sbin/ip "$root/usr/sbin/ip"
 ln -s /sbin/ip "$root/usr/bin/ip"
-ldd "$ipbin" | grep -oE '/[^ ]+' | sort -u | while read -r lib; do
-    mkdir -p "$root/$(dirname "$lib")"
-    cp -L "$lib" "$root/$lib"
+for p in ${QEMU_EXTRA:-}; do
+    bin=$(command -v "$p") || die "QEMU_EXTRA: $p not found"
+    rm -f "$root/usr/bin/$p" "$root/bin/$p" "$root/sbin/$p" "$root/usr/sbin/$p"
+    with_libs "$bin" "usr/bin/$p"
 done
 
 while read -r m; do

@@ -1,34 +1,45 @@
 #!/bin/sh
-# Fetch Debian's 6.1 cloud kernel for the qemu test matrix.
+# Fetch one of Debian 12's cloud kernels for the qemu test matrix.
 #
-#   tools/qemu-kernel.sh OUTDIR
+#   tools/qemu-kernel.sh OUTDIR [SERIES]
 #
+# SERIES is 6.1 (default: bookworm's own kernel) or 6.12 (bookworm's newer
+# one, linux-image-6.12.*+deb12-cloud-amd64).
 # Leaves OUTDIR/vmlinuz, OUTDIR/modules/*.ko (veth.ko and what it depends on,
 # decompressed, with OUTDIR/modules/load-order listing them dependencies first)
 # and OUTDIR/release (the kernel release string). The .deb stays in OUTDIR, so a
 # second run downloads nothing. QEMU_MODULES (default "veth") names the
 # modules to extract. Why 6.1: it has fentry, kprobes and BTF, the
 # hooks the development kernel refuses, so those tiers get tested for real.
+# Why 6.12: it has all three tiers at once (and no tcp_sendpage).
 set -eu
 
-out=${1:?usage: tools/qemu-kernel.sh OUTDIR}
+out=${1:?usage: tools/qemu-kernel.sh OUTDIR [SERIES]}
+series=${2:-6.1}
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
 
-# Exactly linux-image-6.1.<sub>-<abi>-cloud-amd64: a looser glob would also
-# match 6.12 kernels and the -dbg/-unsigned variants.
-pattern='^linux-image-6\.1\.[0-9]+-[0-9]+-cloud-amd64$'
+# Exactly one package name shape per series: a looser glob would match the
+# other series and the -dbg/-unsigned variants.
+case "$series" in
+    6.1)  pattern='^linux-image-6\.1\.[0-9]+-[0-9]+-cloud-amd64$'
+          cached='linux-image-6.1.*-cloud-amd64_*.deb' ;;
+    6.12) pattern='^linux-image-6\.12\.[0-9]+\+deb12-cloud-amd64$'
+          cached='linux-image-6.12.*+deb12-cloud-amd64_*.deb' ;;
+    *)    echo "qemu-kernel: unknown series $series (6.1 or 6.12)" >&2; exit 2 ;;
+esac
+sre=$(printf '%s' "$series" | sed 's/\./\\./g')
 find_pkg() {
-    apt-cache search --names-only '^linux-image-6\.1\.' 2>/dev/null |
+    apt-cache search --names-only "^linux-image-$sre\\." 2>/dev/null |
         cut -d' ' -f1 | grep -E "$pattern" | sort -V | tail -n 1
 }
 
 pkg=$(find_pkg)
 if [ -z "$pkg" ]; then
     # A cached .deb is good enough when apt has no lists (offline re-run).
-    deb=$(ls "$out"/linux-image-6.1.*-cloud-amd64_*.deb 2>/dev/null | sort -V | tail -n 1 || true)
+    deb=$(ls "$out"/$cached 2>/dev/null | sort -V | tail -n 1 || true)
     if [ -z "$deb" ]; then
-        echo "qemu-kernel: apt-cache lists no 6.1 cloud kernel; running apt-get update" >&2
+        echo "qemu-kernel: apt-cache lists no $series cloud kernel; running apt-get update" >&2
         apt-get update -qq >&2 || true
         pkg=$(find_pkg)
     fi

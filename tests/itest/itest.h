@@ -20,6 +20,9 @@
 #define FILL_MAX_FLOWS		"64"
 #define MAX_GEO			8	/* --geoip and --geo-fixture files */
 #define RACE_CASE		"drain-race"
+#define WAIT_MS			120000	/* bound on waiting for an agent record */
+#define MAX_WARMUP		100	/* hash-warmup attempts */
+#define WARMUP_CASE		"hash-warmup"
 
 /* One `sent ...` line of traffic: what the agent must have seen. */
 struct sent {
@@ -29,8 +32,11 @@ struct sent {
 	char ipstr[64];
 	int port;
 	long long bytes;
+	long long calls;
 	long long acked;	/* -1: not TCP */
+	long long start;	/* start time of the sender, clock ticks since boot */
 	char comm[32];
+	char *argv;		/* the sender's argv, comma-joined; NULL: the case's */
 };
 
 /* One exfild.flow record: the key fields, and the whole record. */
@@ -38,8 +44,9 @@ struct rec {
 	int pid;
 	char transport[16];
 	uint8_t ip[16];
+	char ipstr[64];		/* destination.ip exactly as written */
 	int port;
-	long long bytes;
+	long long bytes, calls;
 	char name[32];
 	char ts[48];		/* @timestamp: one value per drain */
 	json_t *j;
@@ -53,6 +60,10 @@ struct run_case {
 	pid_t traffic_pid;	/* the process itest started */
 	int child;		/* the sender is a child of traffic (short cases) */
 	int netns;
+	int warmup;		/* a hash-warmup attempt */
+	long long start;	/* traffic's start time (clock ticks since boot) */
+	long long t0_ms, t1_ms;	/* wall clock around the traffic run */
+	char argv[2048];	/* traffic's argv, comma-joined */
 	struct sent *s;
 	size_t n;
 };
@@ -85,8 +96,15 @@ struct process_want {
 	char exe[PATH_MAX];	/* real path of the traffic binary */
 	char sha256[65];	/* "" when it could not be hashed */
 	char why[256];		/* ... and why */
-	char uid[16];
+	int exe_writable;	/* group/other-writable or not root's, file or directory */
+	char uid[16], gid[16];
 	char user[64];		/* "" when /etc/passwd does not name uid */
+	char group[64];		/* "" when /etc/group does not name gid */
+	char cwd[PATH_MAX];	/* process.working_directory: ours, inherited */
+	char self_exe[PATH_MAX];	/* itest, the parent of every traffic run */
+	char self_name[32];
+	long long self_start;	/* itest's start, clock ticks */
+	long long cgroup_id;	/* exfild.cgroup_id: our cgroup v2 id; -1 unknown */
 };
 
 /*
@@ -99,6 +117,7 @@ typedef int (*rec_check)(const struct run_case *c, const struct sent *s, json_t 
 /* main.c: the options, the results, small helpers */
 extern const char *exfild_path, *traffic_path, *tier, *prefix, *only, *expect_tier;
 extern const char *race_seconds;
+extern char running_tier[32];	/* from the agent's "running: tier=..." line */
 extern const char *geoip[MAX_GEO], *geo_fixture[MAX_GEO];
 extern int n_geoip, n_geo_fixture;
 extern int no_netns;
@@ -106,9 +125,11 @@ extern char tmpdir[512];
 extern volatile sig_atomic_t g_stop;
 extern int failures;
 long long now_ms(void);
+long long wall_ms(void);
 void sleep_ms(int ms);
 void scopy(char *dst, size_t n, const char *src);
 void report(int ok, const char *check, const char *fmt, ...);
+void report_skip(const char *check, const char *fmt, ...);
 
 /* process.c: child processes */
 pid_t spawn(char *const argv[], int out, int err);
@@ -127,6 +148,34 @@ extern struct netns_fixture nx;
 int netns_up(char *why, size_t n);
 void netns_down(void);
 
+/* ident.c: what the kernel says about processes and cgroups */
+long long proc_start_ticks(int pid);
+void entity_id_of(int pid, long long ticks, char out[33]);
+long long start_ms_of(long long ticks);
+long long cgroup_id_self(void);
+long long iso_ms(const char *s);
+
+/* watch.c: waiting for the agent's records while it runs */
+extern const char *live_out;	/* the running agent's output file */
+struct tail {
+	long off;		/* bytes of live_out already read */
+};
+typedef int (*rec_fn)(json_t *j, void *arg);	/* 1: stop reading */
+int tail_poll(struct tail *t, rec_fn fn, void *arg);
+/* What to do while traffic runs: 0 nothing, else signal it at the event. */
+enum watch_kind { WATCH_NONE, WATCH_GO, WATCH_RACE };
+struct watch {
+	enum watch_kind kind;
+	struct tail t;
+	int done;		/* signalled */
+	pid_t pid;		/* traffic */
+	int tcp_ts, udp_ts;	/* WATCH_RACE: distinct drains seen per transport */
+	char tcp_last[48], udp_last[48];
+};
+void watch_step(struct watch *w, pid_t traffic_pid);
+/* Wait until a flow record of pid is in live_out; 0 and a copy in *out. */
+int wait_record_of(struct tail *t, int pid, int ms, json_t **out);
+
 /* agent.c: the agent under test */
 extern struct agent *live_agent;	/* killed by cleanup if still running */
 int agent_start(struct agent *a, const char *tag, const char *out_path,
@@ -137,6 +186,8 @@ void remove_dir(const char *dir, int verbose);
 /* traffic_run.c: running the traffic program */
 void traffic_case(struct run_case *c, const char *kase, const char *name,
 		  const char *dst, const char *netns);
+void traffic_case_args(struct run_case *c, const char *kase, const char *name,
+		       char *const extra[]);
 
 /* output.c: the agent's output */
 json_t *jget(json_t *root, const char *path);
@@ -144,13 +195,14 @@ const char *jstr(json_t *root, const char *path);
 void load_output(const char *path, struct output *o);
 void free_output(struct output *o);
 int rec_matches(const struct rec *r, const struct sent *s);
-long long recorded(const struct output *o, const struct sent *s, int *nrec, int *names_ok);
+long long recorded(const struct output *o, const struct sent *s, int *nrec, int *names_ok,
+		   long long *calls);
 const char *sent_desc(const struct sent *s, char *out, size_t n);
 
 /* context.c: process context expectations and record checks */
 extern struct process_want want;
 void want_setup(void);
-void note_gone(const struct run_case *c, const struct output *o);
+void note_sources(const struct run_case *c, const struct output *o);
 int proc_ok(const struct run_case *c, const struct sent *s, json_t *j,
 	    const struct output *o, char *why, size_t n);
 int hash_ok(const struct run_case *c, const struct sent *s, json_t *j,
@@ -159,6 +211,9 @@ int user_ok(const struct run_case *c, const struct sent *s, json_t *j,
 	    const struct output *o, char *why, size_t n);
 int args_ok(const struct run_case *c, const struct sent *s, json_t *j,
 	    const struct output *o, char *why, size_t n);
+int str_is(json_t *j, const char *path, const char *exp, char *why, size_t n);
+int int_is(json_t *j, const char *path, long long exp, char *why, size_t n);
+int absent(json_t *j, const char *path, char *why, size_t n);
 
 /* geoexpect.c: geo expectations from the fixture sources */
 int load_fixtures(char *why, size_t n);
@@ -172,6 +227,10 @@ void check_records(const struct run_case *c, const struct output *o, const char 
 		   rec_check fn);
 void check_race(const struct run_case *c, const struct output *o);
 void check_countries(const struct run_case *cases, size_t n, const struct output *o);
+int flow_ok(const struct run_case *c, const struct sent *s, json_t *j,
+	    const struct output *o, char *why, size_t n);
+void check_accounted(const struct run_case *cases, size_t n, const struct output *o,
+		     pid_t agent_pid);
 
 /* runs.c: the agent runs */
 void main_run(void);

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -43,12 +44,18 @@ static int parse_sent(char *line, struct sent *s)
 			scopy(s->comm, sizeof(s->comm), v);
 		else if (!strcmp(tok, "acked"))
 			s->acked = atoll(v);
+		else if (!strcmp(tok, "calls"))
+			s->calls = atoll(v), have |= 32;
+		else if (!strcmp(tok, "start"))
+			s->start = atoll(v), have |= 64;
+		else if (!strcmp(tok, "argv"))
+			s->argv = strdup(v);
 	}
-	return have == 31 ? 0 : -1;
+	return have == 127 ? 0 : -1;
 }
 
-/* Run traffic with args; collect its `sent` lines into c. */
-static void run_traffic(struct run_case *c, char *const argv[])
+/* Run traffic with args; collect its `sent` lines into c; w acts meanwhile. */
+static void run_traffic(struct run_case *c, char *const argv[], struct watch *w)
 {
 	char *out = malloc(MAX_OUT), *line, *save = NULL, s[64];
 	size_t len = 0;
@@ -62,8 +69,10 @@ static void run_traffic(struct run_case *c, char *const argv[])
 		free(out);
 		return;
 	}
+	c->t0_ms = wall_ms();
 	pid = spawn(argv, p[1], -1);
 	c->traffic_pid = pid;
+	c->start = pid > 0 ? proc_start_ticks(pid) : -1;
 	close(p[1]);
 	for (;;) {
 		struct pollfd pf = { p[0], POLLIN, 0 };
@@ -72,7 +81,9 @@ static void run_traffic(struct run_case *c, char *const argv[])
 
 		if (g_stop || left <= 0)
 			break;
-		if (poll(&pf, 1, left > 200 ? 200 : (int)left) <= 0)
+		if (w->kind != WATCH_NONE)
+			watch_step(w, pid);
+		if (poll(&pf, 1, left > 50 ? 50 : (int)left) <= 0)
 			continue;
 		r = read(p[0], out + len, MAX_OUT - 1 - len);
 		if (r < 0 && errno == EINTR)
@@ -85,7 +96,7 @@ static void run_traffic(struct run_case *c, char *const argv[])
 	}
 	close(p[0]);
 	out[len] = '\0';
-	if (pid < 0 || wait_for(pid, 5000, &st, 1) != 0) {
+	if (pid < 0 || wait_for(pid, 30000, &st, 1) != 0) {
 		if (pid > 0)
 			kill_wait(pid);
 		c->failed = 1;
@@ -108,6 +119,7 @@ static void run_traffic(struct run_case *c, char *const argv[])
 		c->s[c->n++] = x;
 	}
 	free(out);
+	c->t1_ms = wall_ms();
 	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
 		status_str(st, s, sizeof(s));
 		c->failed = 1;
@@ -118,33 +130,67 @@ static void run_traffic(struct run_case *c, char *const argv[])
 	}
 }
 
-void traffic_case(struct run_case *c, const char *kase, const char *name,
-			 const char *dst, const char *netns)
+/* Run traffic KASE [EXTRA...]; the case's argv is what its records must say. */
+void traffic_case_args(struct run_case *c, const char *kase, const char *name,
+		       char *const extra[])
 {
-	char *argv[12];
+	char *argv[16];
+	struct watch w = { .kind = WATCH_NONE };
+	struct stat st;
 	int argc = 0;
 
 	memset(c, 0, sizeof(*c));
 	scopy(c->name, sizeof(c->name), name);
 	scopy(c->kase, sizeof(c->kase), kase);
 	c->child = !strcmp(kase, "short") || !strcmp(kase, "short-exec");
-	c->netns = netns != NULL;
 	/* By its real path: what process.executable must say, even from the exec event. */
 	argv[argc++] = want.exe;
 	argv[argc++] = (char *)kase;
+	if (c->child) {
+		/* The sender waits until the agent has recorded it alive. */
+		argv[argc++] = "--wait-go";
+		w.kind = WATCH_GO;
+	}
 	if (!strcmp(kase, RACE_CASE)) {
+		/* Until its flows span two drains (--seconds: the upper bound). */
+		argv[argc++] = "--until-usr1";
 		argv[argc++] = "--seconds";
 		argv[argc++] = (char *)race_seconds;
+		w.kind = WATCH_RACE;
 	}
+	for (int i = 0; extra && extra[i] && argc < 15; i++)
+		argv[argc++] = extra[i];
+	argv[argc] = NULL;
+	for (int i = 0; i < argc; i++)
+		snprintf(c->argv + strlen(c->argv), sizeof(c->argv) - strlen(c->argv), "%s%s",
+			 i ? "," : "", argv[i]);
+	/* The watch reads only what the agent writes from now on. */
+	w.t.off = live_out && stat(live_out, &st) == 0 ? (long)st.st_size : 0;
+	fprintf(stderr, "itest: running %s\n", c->argv);
+	run_traffic(c, argv, &w);
+	if (w.kind != WATCH_NONE && !w.done && !c->failed) {
+		c->failed = 1;
+		snprintf(c->why, sizeof(c->why), "the agent's output never showed the event %s "
+			 "waited for (%s)", kase, w.kind == WATCH_GO ? "the sender's marker record" :
+			 "records from two drains");
+	}
+}
+
+void traffic_case(struct run_case *c, const char *kase, const char *name,
+			 const char *dst, const char *netns)
+{
+	char *extra[5];
+	int n = 0;
+
 	if (dst) {
-		argv[argc++] = "--dst";
-		argv[argc++] = (char *)dst;
+		extra[n++] = "--dst";
+		extra[n++] = (char *)dst;
 	}
 	if (netns) {
-		argv[argc++] = "--sink-netns";
-		argv[argc++] = (char *)netns;
+		extra[n++] = "--sink-netns";
+		extra[n++] = (char *)netns;
 	}
-	argv[argc] = NULL;
-	fprintf(stderr, "itest: running traffic %s%s%s\n", kase, dst ? " --dst " : "", dst ? dst : "");
-	run_traffic(c, argv);
+	extra[n] = NULL;
+	traffic_case_args(c, kase, name, extra);
+	c->netns = netns != NULL;
 }

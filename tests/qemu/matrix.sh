@@ -1,12 +1,16 @@
 #!/bin/sh
-# The qemu kernel matrix: boot Debian's 6.1 kernel (fentry, kprobes, BTF; no
-# sock_send_length tracepoint) under qemu and run the integration tests there,
-# so the fentry and kprobe tiers, which the development kernel refuses, are
-# tested for real.
+# The qemu kernel matrix: boot one of Debian 12's kernels under qemu and run
+# the integration tests there, so the tiers the development kernel refuses
+# are tested for real.
+#
+#   tests/qemu/matrix.sh [SERIES]
+#
+#   6.1  (default) fentry and kprobes, no sock_send_length tracepoint
+#   6.12 all three tiers (fentry, kprobes, sock_send_length), no tcp_sendpage
 #
 # Prints only the `ok ...` / `not ok ...` lines from the VM. A missing qemu or
-# kernel, a hang or a crash is `not ok qemu-6.1/boot`: this test never skips.
-# Exit 0 only if every line was ok and the VM got to the end.
+# kernel, a hang or a crash is `not ok qemu-SERIES/boot`: this test never
+# skips. Exit 0 only if every line was ok and the VM got to the end.
 #
 # Environment: QEMU_TIMEOUT (seconds, default 480); QEMU_APPEND (more kernel
 # arguments; NAME=value ones reach /init as environment, e.g. WATCHDOG=60);
@@ -15,13 +19,15 @@
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top"
-out=build/qemu
+series=${1:-6.1}
+P=qemu-$series
+out=build/qemu/$series
 timeout_s=${QEMU_TIMEOUT:-480}
 sentinel=EXFILD-QEMU-DONE
 mkdir -p "$out"
 
 boot_fail() {
-    echo "not ok qemu-6.1/boot # $*"
+    echo "not ok $P/boot # $*"
     exit 1
 }
 elapsed() { echo $(( $(date +%s) - t0 ))s; }
@@ -30,8 +36,10 @@ t0=$(date +%s)
 command -v qemu-system-x86_64 >/dev/null ||
     boot_fail "qemu-system-x86_64 not installed (apt-get install qemu-system-x86)"
 
-tools/qemu-kernel.sh "$out/kernel" > "$out/kernel.log" 2>&1 ||
-    boot_fail "no 6.1 kernel: $(tail -n 1 "$out/kernel.log")"
+# The kernel cache is shared by both series' runs and kept across them.
+kdir=build/qemu/kernel-$series
+tools/qemu-kernel.sh "$kdir" "$series" > "$out/kernel.log" 2>&1 ||
+    boot_fail "no $series kernel: $(tail -n 1 "$out/kernel.log")"
 
 # The VM needs the static agent and test programs; build them if missing.
 exfild=${QEMU_EXFILD:-build/static/exfild}
@@ -55,7 +63,7 @@ for s in city asn; do
 done
 
 # Always rebuilt (about a second) so the VM never runs stale binaries.
-QEMU_KERNEL_DIR="$out/kernel" QEMU_EXFILD=$exfild QEMU_ITEST=$itest QEMU_TRAFFIC=$traffic \
+QEMU_KERNEL_DIR="$kdir" QEMU_EXFILD=$exfild QEMU_ITEST=$itest QEMU_TRAFFIC=$traffic \
     QEMU_GEO_DIR="$out/geo" tools/mkinitramfs.sh "$out/initrd.cpio.gz" > "$out/initrd.log" 2>&1 ||
     boot_fail "initramfs: $(tail -n 1 "$out/initrd.log")"
 t_built=$(elapsed)
@@ -66,8 +74,8 @@ t_built=$(elapsed)
 # fires well before this timeout.
 t_boot=$(date +%s)
 timeout -k 10 "$timeout_s" qemu-system-x86_64 -m 1024 -smp 2 -cpu max -nic none \
-    -nographic -no-reboot -kernel "$out/kernel/vmlinuz" -initrd "$out/initrd.cpio.gz" \
-    -append "console=ttyS0 quiet panic=-1 ${QEMU_APPEND:-}" < /dev/null > "$out/console.raw" 2>&1
+    -nographic -no-reboot -kernel "$kdir/vmlinuz" -initrd "$out/initrd.cpio.gz" \
+    -append "console=ttyS0 quiet panic=-1 SERIES=$series ${QEMU_APPEND:-}" < /dev/null > "$out/console.raw" 2>&1
 qrc=$?
 # Drop the CRs and the terminal escapes the firmware writes before our lines.
 tr -d '\r' < "$out/console.raw" |
@@ -88,8 +96,8 @@ if ! grep -qx "$sentinel" "$out/console.log"; then
     boot_fail "VM did not finish ($why); see $out/console.log"
 fi
 # Timings (stderr, for the person reading the test log).
-grep -E '^# (qemu-6.1: kernel|stage )' "$out/console.log" >&2
-echo "# qemu-6.1: build ${t_built}, VM ${vm_s}s, total $(elapsed); console: $out/console.log" >&2
+grep -E "^# ($P: kernel|stage )" "$out/console.log" >&2
+echo "# $P: build ${t_built}, VM ${vm_s}s, total $(elapsed); console: $out/console.log" >&2
 
 grep -q '^ok ' "$out/console.log" || boot_fail "the VM reported no results"
 ! grep -q '^not ok ' "$out/console.log"

@@ -6,109 +6,34 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
 
+#include "agent.h"
+#include "agent_lock.h"
 #include "clock.h"
 #include "cmd.h"
+#include "ctl.h"
 #include "enrich.h"
 #include "exehash.h"
 #include "geo.h"
+#include "json.h"
 #include "ksource.h"
 #include "log.h"
+#include "version.h"
 #include "loop.h"
 #include "opts.h"
+#include "privs.h"
 #include "proc.h"
 #include "record.h"
 #include "sink.h"
+#include "status.h"
+#include "status_record.h"
 #include "tier.h"
-
-/* Processes whose context is kept; past it the least recently used live
- * ones are re-read from /proc when needed. Bounds memory at ~16 KiB each. */
-#define PROC_TABLE_MAX 16384
-
-struct agent {
-	const struct opts *o;
-	struct loop *loop;
-	struct ksource *ks;
-	struct sink *sink;
-	struct geo *geo;
-	struct proc_table *procs;
-	struct exehash *hashes;
-	struct enricher enr;
-	struct record_ctx rctx;
-	int sig_fd, timer_fd;
-	struct loop_timer end_timer;
-	bool stop;
-	int rc;
-	char host[256];
-	uint64_t dropped_seen;	/* sink drops already reported */
-};
-
-static void on_proc_event(void *arg, const struct proc_event *ev)
-{
-	struct agent *a = arg;
-
-	if (ev->kind == PROC_EV_EXEC)
-		proc_table_on_exec(a->procs, ev);
-	else
-		proc_table_on_exit(a->procs, ev);
-}
-
-/* One flow of the drain, through the stages. */
-static void on_flow(void *arg, const struct flow_obs *obs)
-{
-	struct agent *a = arg;
-	struct enriched_flow f;
-	json_t *r;
-
-	if (!a->o->flows || !enrich_flow(&a->enr, obs, &f))
-		return;
-	r = record_flow(&f, &a->rctx);
-	sink_write(a->sink, r);
-	json_decref(r);
-}
-
-static void report_loss(struct agent *a, const struct loss_counts *loss)
-{
-	uint64_t dropped = sink_dropped(a->sink) - a->dropped_seen;
-	json_t *r;
-
-	a->dropped_seen += dropped;
-	if (!loss->bytes && !loss->entries && !loss->events && !dropped)
-		return;
-	log_warn("lost %llu bytes in %llu sends, %llu process events and %llu records "
-		 "this interval (accounting map full: raise --max-flows; ring buffer or "
-		 "output queue full)",
-		 (unsigned long long)loss->bytes, (unsigned long long)loss->entries,
-		 (unsigned long long)loss->events, (unsigned long long)dropped);
-	r = record_loss(loss, dropped, &a->rctx);
-	sink_write(a->sink, r);
-	json_decref(r);
-}
-
-static void drain_once(struct agent *a)
-{
-	struct loss_counts loss;
-	int64_t swap_mono;
-
-	geo_maybe_reload(a->geo);
-	/* Executables wait to be hashed; a budget keeps a huge one from stalling us. */
-	exehash_pump(a->hashes, exehash_budget(a->o->interval));
-	a->rctx.now_ns = clock_ns(CLOCK_REALTIME);
-	if (ksource_drain(a->ks, a->rctx.now_ns, on_flow, a, &loss, &swap_mono) < 0) {
-		log_err("draining the accounting map failed: %s", strerror(errno));
-		a->rc = 1;
-		return;
-	}
-	report_loss(a, &loss);
-	sink_flush(a->sink);
-	/* Processes that exited before the swap have had their last flow. */
-	proc_table_gc(a->procs, (uint64_t)swap_mono);
-}
 
 static void on_events(void *arg, int fd, uint32_t events)
 {
@@ -122,7 +47,7 @@ static void on_timer(void *arg, int fd, uint32_t events)
 
 	/* Missed ticks (a long drain) collapse into one drain. */
 	if (read(fd, &ticks, sizeof(ticks)) == (ssize_t)sizeof(ticks))
-		drain_once(a);
+		agent_drain(a);
 }
 
 static void on_signal(void *arg, int fd, uint32_t events)
@@ -157,6 +82,12 @@ static int open_signal_fd(void)
 	sigaddset(&set, SIGHUP);
 	if (sigprocmask(SIG_BLOCK, &set, NULL))
 		return -1;
+	/* An ignored signal is discarded, never queued for the signalfd, and a
+	 * shell starts background jobs with SIGINT ignored: take them back
+	 * (blocked first, so the default action never runs). */
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGHUP, SIG_DFL);
 	signal(SIGPIPE, SIG_IGN);
 	return signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
 }
@@ -197,6 +128,25 @@ static int open_enrichment(struct agent *a, char *err, size_t errlen)
 	return 0;
 }
 
+static int maps_usable(void *arg)
+{
+	return ksource_maps_usable(arg);
+}
+
+/* Loaded, attached, pinned and opened: keep only what the loop needs (privs.h). */
+static int drop_privileges(struct agent *a, char *err, size_t errlen)
+{
+	char *kept;
+
+	if (privs_drop(maps_usable, a->ks, err, errlen))
+		return -1;
+	kept = privs_describe();
+	log_info("privileges dropped: capabilities now %s, no-new-privs set",
+		 kept ? kept : "unknown");
+	free(kept);
+	return 0;
+}
+
 static int setup(struct agent *a, char *err, size_t errlen)
 {
 	const struct opts *o = a->o;
@@ -206,38 +156,66 @@ static int setup(struct agent *a, char *err, size_t errlen)
 		.pin_path = o->pin_path[0] && strcmp(o->pin_path, "none") ? o->pin_path : NULL,
 	};
 
+	/* Signals blocked before any thread exists (enrich starts one), so
+	 * every thread inherits the mask and they only come through the fd. */
+	a->sig_fd = open_signal_fd();
 	if (ksource_preflight(err, errlen))
 		return -1;
+	/* Before anything is pinned: a second agent on the same pins stops here. */
+	if (ko.pin_path) {
+		a->lock_fd = agent_lock_take(AGENT_RUN_DIR, ko.pin_path, err, errlen);
+		if (a->lock_fd < 0)
+			return -1;
+	}
+	a->loop = loop_new();
+	if (!a->loop) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	/* Before loading anything: an agent that cannot serve its socket
+	 * says so first. Another live agent's socket is left alone. */
+	if (strcmp(o->control, "none")) {
+		char why[512];
+
+		a->ctl = ctl_open(a->loop, o->control, agent_answer, a, why, sizeof(why));
+		if (!a->ctl)
+			log_warn("%s; exfild status cannot reach this agent", why);
+	}
 	if (gethostname(a->host, sizeof(a->host) - 1))
 		snprintf(a->host, sizeof(a->host), "unknown");
 	a->rctx.host_name = a->host;
 	a->sink = sink_open(o->output, err, errlen);
 	if (!a->sink || open_enrichment(a, err, errlen))
 		return -1;
-	a->ks = ksource_open(&ko, on_proc_event, a, err, errlen);
+	a->ks = ksource_open(&ko, agent_on_proc_event, a, err, errlen);
 	if (!a->ks)
 		return -1;
 	/* After attaching: a process started now is seen by the exec hook or the scan. */
 	proc_table_scan(a->procs);
-	a->loop = loop_new();
-	a->sig_fd = open_signal_fd();
 	a->timer_fd = open_timer_fd(o->interval);
-	if (!a->loop || a->sig_fd < 0 || a->timer_fd < 0 ||
+	if (a->sig_fd < 0 || a->timer_fd < 0 ||
 	    loop_add(a->loop, ksource_event_fd(a->ks), EPOLLIN, on_events, a) ||
 	    loop_add(a->loop, a->sig_fd, EPOLLIN, on_signal, a) ||
 	    loop_add(a->loop, a->timer_fd, EPOLLIN, on_timer, a)) {
 		snprintf(err, errlen, "cannot set up the event loop: %s", strerror(errno));
 		return -1;
 	}
+	a->st = (struct agent_status){
+		.version = EXFILD_VERSION, .pid = (uint32_t)getpid(),
+		.started_unix_ns = clock_ns(CLOCK_REALTIME), .tier = tier_name(ksource_tier(a->ks)),
+		.pin_dir = ksource_pin_dir(a->ks), .interval_s = o->interval,
+		.max_flows = o->max_flows,
+	};
 	if (o->duration)
 		loop_timer_set(a->loop, &a->end_timer,
 			       clock_ns(CLOCK_MONOTONIC) + (int64_t)o->duration * NS_PER_SEC,
 			       on_duration_end, a);
-	return 0;
+	return drop_privileges(a, err, errlen);
 }
 
 static void teardown(struct agent *a)
 {
+	ctl_close(a->ctl);
 	loop_free(a->loop);
 	if (a->sig_fd >= 0)
 		close(a->sig_fd);
@@ -248,11 +226,13 @@ static void teardown(struct agent *a)
 	exehash_free(a->hashes);
 	geo_close(a->geo);
 	sink_close(a->sink);
+	if (a->lock_fd >= 0)
+		close(a->lock_fd);
 }
 
 static int agent_run(const struct opts *o)
 {
-	struct agent a = { .o = o, .sig_fd = -1, .timer_fd = -1 };
+	struct agent a = { .o = o, .sig_fd = -1, .timer_fd = -1, .lock_fd = -1 };
 	char err[4096] = "";
 
 	if (setup(&a, err, sizeof(err))) {
@@ -272,7 +252,7 @@ static int agent_run(const struct opts *o)
 		}
 	}
 	/* The last interval is written too: nothing counted is dropped on exit. */
-	drain_once(&a);
+	agent_drain(&a);
 	teardown(&a);
 	log_info("stopped");
 	return a.rc;
@@ -294,6 +274,8 @@ int cmd_run(int argc, char **argv)
 		break;
 	}
 	log_set_level(o.log_level);
+	if (opts_max_flows_note(&o, err, sizeof(err)))
+		log_warn("%s", err);
 	if (o.config[0])
 		log_debug("config read from %s", o.config);
 	return agent_run(&o);

@@ -8,21 +8,22 @@
 
 #include "tier.h"
 #include "log.h"
+#include "conf_read.h"
 #include "opts.h"
 #include "sink.h"
 
-enum kind { K_TIER, K_UINT, K_BOOL, K_STR, K_SINK, K_GEOIP, K_LEVEL };
+enum kind { K_TIER, K_UINT, K_BOOL, K_STR, K_PIN, K_SINK, K_GEOIP, K_LEVEL };
 
 struct optdef {
 	const char *name;	/* --name on the command line, name in the config */
 	enum kind kind;
-	size_t off;
+	size_t off, size;	/* the field in struct opts, and its own size */
 	uint32_t min, max;	/* K_UINT bounds */
 	const char *arg;
 	const char *help;
 };
 
-#define OFF(f) offsetof(struct opts, f)
+#define OFF(f) offsetof(struct opts, f), sizeof(((struct opts *)0)->f)
 
 static const struct optdef defs[] = {
 	{ "attach", K_TIER, OFF(attach), 0, 0, "TIER",
@@ -34,8 +35,10 @@ static const struct optdef defs[] = {
 	{ "include-reserved", K_BOOL, OFF(include_reserved), 0, 0, NULL,
 	  "also report loopback, private, documentation and other reserved destinations" },
 	{ "output", K_SINK, OFF(output), 0, 0, "SINK", "stdout (default) or file:/path (appended)" },
-	{ "pin-path", K_STR, OFF(pin_path), 0, 0, "DIR",
+	{ "pin-path", K_PIN, OFF(pin_path), 0, 0, "DIR",
 	  "pin maps under DIR on a bpffs (/sys/fs/bpf/exfild; none: do not pin)" },
+	{ "control", K_STR, OFF(control), 0, 0, "PATH",
+	  "control socket for exfild status (/run/exfild/control.sock; none: no socket)" },
 	{ "max-flows", K_UINT, OFF(max_flows), 16, 1u << 24, "N",
 	  "entries per accounting map (65536); more in one interval are counted as lost" },
 	{ "geoip", K_GEOIP, OFF(geoip), 0, 0, "PATH", "MaxMind DB file for geo data (repeatable)" },
@@ -54,6 +57,34 @@ void opts_defaults(struct opts *o)
 	o->log_level = LOG_INFO;
 	snprintf(o->output, sizeof(o->output), "stdout");
 	snprintf(o->pin_path, sizeof(o->pin_path), "/sys/fs/bpf/exfild");
+	snprintf(o->control, sizeof(o->control), "/run/exfild/control.sock");
+}
+
+/*
+ * A pin path: "none" (or ""), or an absolute directory, kept without
+ * trailing slashes so that one directory has one name (and one lock).
+ * The bpffs root itself is refused by the loader, which can see mounts.
+ */
+static const char *set_pin_path(char *p, size_t size, const char *v, char *why, size_t whylen)
+{
+	size_t n = strlen(v);
+
+	if (!strcmp(v, "none") || !n) {
+		snprintf(p, size, "%s", v);
+		return NULL;
+	}
+	if (v[0] != '/')
+		return "expected an absolute directory on a bpffs (/sys/fs/bpf/NAME) or none";
+	while (n > 1 && v[n - 1] == '/')
+		n--;
+	if (n >= size) {
+		snprintf(why, whylen, "too long (at most %zu bytes)", size - 1);
+		return why;
+	}
+	if (n == 1)
+		return "/ is no pin directory: use a directory on a bpffs (/sys/fs/bpf/NAME)";
+	snprintf(p, size, "%.*s", (int)n, v);
+	return NULL;
 }
 
 /* Set one option from its text form. Returns NULL or why it is bad. */
@@ -74,9 +105,10 @@ static const char *set_text(struct opts *o, const struct optdef *d, const char *
 		char *end;
 		unsigned long long n;
 
+		/* Digits only: strtoull alone would take "+5", " 5" and "-1". */
 		errno = 0;
 		n = strtoull(v, &end, 10);
-		if (errno || end == v || *end || v[0] == '-' || n < d->min || n > d->max) {
+		if (v[0] < '0' || v[0] > '9' || errno || *end || n < d->min || n > d->max) {
 			snprintf(why, whylen, "expected a whole number from %u to %u", d->min, d->max);
 			return why;
 		}
@@ -91,20 +123,24 @@ static const char *set_text(struct opts *o, const struct optdef *d, const char *
 		else
 			return "expected true or false";
 		return NULL;
+	case K_PIN:
+		return set_pin_path(p, d->size, v, why, whylen);
 	case K_STR:
 	case K_SINK:
-		if (strlen(v) >= (d->kind == K_SINK ? sizeof(o->output) : sizeof(o->pin_path)))
-			return "too long";
+		if (strlen(v) >= d->size) {
+			snprintf(why, whylen, "too long (at most %zu bytes)", d->size - 1);
+			return why;
+		}
 		if (d->kind == K_SINK && sink_check_spec(v, why, whylen))
 			return why;
-		snprintf(p, d->kind == K_SINK ? sizeof(o->output) : sizeof(o->pin_path), "%s", v);
+		snprintf(p, d->size, "%s", v);
 		return NULL;
 	case K_GEOIP:
 		if (o->n_geoip >= OPTS_MAX_GEOIP)
 			return "too many geo databases";
-		if (strlen(v) >= sizeof(o->geoip[0]))
+		if (strlen(v) >= d->size / OPTS_MAX_GEOIP)
 			return "path too long";
-		snprintf(o->geoip[o->n_geoip++], sizeof(o->geoip[0]), "%s", v);
+		snprintf(o->geoip[o->n_geoip++], d->size / OPTS_MAX_GEOIP, "%s", v);
 		return NULL;
 	case K_LEVEL:
 		for (int i = 0; i < 4; i++)
@@ -174,45 +210,119 @@ static const char *set_setting(struct opts *o, const struct optdef *d, config_se
 	}
 }
 
-int opts_load_config(struct opts *o, const char *path, char *err, size_t errlen)
+/*
+ * libconfig reads @include'd files itself, from inside its scanner, where
+ * a directory or a FIFO ends the process or blocks it. A config names
+ * every key itself: refuse the directive before libconfig sees it.
+ */
+static int find_include(const char *text, size_t len)
+{
+	int line = 1;
+
+	for (size_t i = 0; i < len; line++) {
+		while (i < len && (text[i] == ' ' || text[i] == '\t'))
+			i++;
+		if (len - i >= 8 && !memcmp(text + i, "@include", 8))
+			return line;
+		while (i < len && text[i] != '\n')
+			i++;
+		i++;
+	}
+	return 0;
+}
+
+int opts_parse_config(struct opts *o, const char *name, const char *text, size_t len,
+		      char *err, size_t errlen)
 {
 	config_t cfg;
 	config_setting_t *root;
-	int rc = -1;
+	char *copy;
+	int rc = -1, line;
 
+	if (memchr(text, 0, len)) {
+		snprintf(err, errlen, "%s: contains a NUL byte: not a config file", name);
+		return -1;
+	}
+	if ((line = find_include(text, len))) {
+		snprintf(err, errlen, "%s:%d: @include is not supported: put every key in this file",
+			 name, line);
+		return -1;
+	}
+	copy = malloc(len + 1);
+	if (!copy) {
+		snprintf(err, errlen, "%s: out of memory", name);
+		return -1;
+	}
+	memcpy(copy, text, len);
+	copy[len] = 0;
 	config_init(&cfg);
-	if (!config_read_file(&cfg, path)) {
-		if (config_error_type(&cfg) == CONFIG_ERR_FILE_IO)
-			snprintf(err, errlen, "%s: cannot read: %s", path, strerror(errno));
-		else
-			snprintf(err, errlen, "%s:%d: %s", path, config_error_line(&cfg),
-				 config_error_text(&cfg));
+	if (!config_read_string(&cfg, copy)) {
+		snprintf(err, errlen, "%s:%d: %s", name, config_error_line(&cfg),
+			 config_error_text(&cfg));
 		goto out;
 	}
 	root = config_root_setting(&cfg);
 	for (int i = 0; i < config_setting_length(root); i++) {
 		config_setting_t *s = config_setting_get_elem(root, i);
-		const char *name = config_setting_name(s);
-		const struct optdef *d = find_def(name);
+		const char *key = config_setting_name(s);
+		const struct optdef *d = find_def(key);
 		char why[160];
 		const char *bad;
 
-		if (!d || !strcmp(name, "config")) {
-			snprintf(err, errlen, "%s:%d: unknown key '%s'", path,
-				 config_setting_source_line(s), name);
+		if (!d || !strcmp(key, "config")) {
+			snprintf(err, errlen, "%s:%d: unknown key '%s'", name,
+				 config_setting_source_line(s), key);
 			goto out;
 		}
 		if ((bad = set_setting(o, d, s, why, sizeof(why)))) {
-			snprintf(err, errlen, "%s:%d: key '%s': %s", path,
-				 config_setting_source_line(s), name, bad);
+			snprintf(err, errlen, "%s:%d: key '%s': %s", name,
+				 config_setting_source_line(s), key, bad);
 			goto out;
 		}
 	}
-	snprintf(o->config, sizeof(o->config), "%s", path);
 	rc = 0;
 out:
 	config_destroy(&cfg);
+	free(copy);
 	return rc;
+}
+
+int opts_load_config(struct opts *o, const char *path, char *err, size_t errlen)
+{
+	char *text;
+	size_t len;
+	int rc;
+
+	if (strlen(path) >= sizeof(o->config)) {
+		snprintf(err, errlen, "--config %s: path too long (at most %zu bytes)", path,
+			 sizeof(o->config) - 1);
+		return -1;
+	}
+	if (conf_read_file(path, &text, &len, err, errlen))
+		return -1;
+	rc = opts_parse_config(o, path, text, len, err, errlen);
+	free(text);
+	if (!rc)
+		snprintf(o->config, sizeof(o->config), "%s", path);
+	return rc;
+}
+
+/*
+ * A big accounting map costs kernel memory (two maps of max_flows entries,
+ * about 128 bytes each with the hash table's overhead) and start-up time
+ * (the kernel preallocates every entry, about 0.6 us each). Said out loud
+ * past 1M entries.
+ */
+int opts_max_flows_note(const struct opts *o, char *buf, size_t len)
+{
+	double gib = (double)o->max_flows * 2 * 128 / (1024.0 * 1024 * 1024);
+	double secs = (double)o->max_flows * 0.6e-6;
+
+	if (o->max_flows <= (1u << 20))
+		return 0;
+	snprintf(buf, len, "--max-flows %u: the accounting maps take about %.1f GiB of kernel "
+		 "memory and start-up takes about %.0f s", o->max_flows, gib, secs);
+	return 1;
 }
 
 /* ---- command line ------------------------------------------------------------ */

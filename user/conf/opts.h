@@ -21,6 +21,7 @@ struct opts {
 	bool include_reserved;		/* also report reserved destinations */
 	char output[512];		/* sink spec */
 	char pin_path[256];		/* "" or "none": do not pin */
+	char control[256];		/* control socket; "none": no socket */
 	uint32_t max_flows;		/* entries per accounting map */
 	char config[256];		/* config file read, "" if none */
 	char geoip[OPTS_MAX_GEOIP][256];
@@ -37,8 +38,13 @@ void opts_defaults(struct opts *o);
  * On OPTS_ERROR err names the file, line and key, or the option.
  */
 enum opts_result opts_parse(struct opts *o, int argc, char **argv, char *err, size_t errlen);
-/* Only the config file (for tests and reload). */
+/* Only the config file (for tests and reload): read safely, then parsed. */
 int opts_load_config(struct opts *o, const char *path, char *err, size_t errlen);
+/* The config text parser (pure: NAME only names it in errors). */
+int opts_parse_config(struct opts *o, const char *name, const char *text, size_t len,
+		      char *err, size_t errlen);
+/* 1 and a warning in buf when --max-flows costs notable memory and time. */
+int opts_max_flows_note(const struct opts *o, char *buf, size_t len);
 void opts_usage(FILE *f);
 
 #endif

@@ -87,6 +87,7 @@ struct geo_info {
 struct enriched_flow {
 	struct flow_obs obs;
 	const struct proc_info *proc;	/* NULL in replay or when unknown */
+	bool proc_deferred;		/* proc NULL: not looked up in this drain's budget */
 	struct hash_view hash;		/* of proc's executable, when proc */
 	const char *process_name;
 	const char *process_executable;

@@ -77,6 +77,7 @@ struct proc_info {
 	char container_id[65];	/* "" if the cgroup names none */
 	char user_name[64];	/* "" if unknown */
 	char group_name[64];
+	bool names_pending;	/* a name lookup was not answered in time (yet) */
 	struct proc_parent parent;
 	bool facts_known;	/* the three flags below were measured */
 	bool exe_deleted;

@@ -9,8 +9,11 @@
 #include <netinet/in.h>
 #include <maxminddb.h>
 
+#include "fileid.h"
 #include "geo.h"
+#include "geo_names.h"
 #include "log.h"
+#include "snapshot.h"
 
 /*
  * How a database lays out its records; taken from metadata.database_type.
@@ -20,15 +23,6 @@
  * GEO_GUESS: unknown type; each record's shape decides.
  */
 enum geo_schema { GEO_GUESS, GEO_NESTED, GEO_FLAT };
-
-/* What identifies a file's version: a rename gives a new inode. */
-struct file_id {
-	dev_t dev;
-	ino_t ino;
-	off_t size;
-	struct timespec mtime;
-	mode_t mode;             /* not compared: only to refuse non-files */
-};
 
 struct geo_db {
 	char *path;
@@ -97,49 +91,40 @@ static int file_id_get(const char *path, struct file_id *id)
 
 	if (stat(path, &sb) < 0)
 		return -1;
-	id->dev = sb.st_dev;
-	id->ino = sb.st_ino;
-	id->size = sb.st_size;
-	id->mtime = sb.st_mtim;
-	id->mode = sb.st_mode;
+	file_id_of(&sb, id);
 	return 0;
 }
 
-static bool file_id_eq(const struct file_id *a, const struct file_id *b)
-{
-	return a->dev == b->dev && a->ino == b->ino && a->size == b->size &&
-	       a->mtime.tv_sec == b->mtime.tv_sec && a->mtime.tv_nsec == b->mtime.tv_nsec;
-}
-
 /*
- * Open path fully into a new MMDB_s. The file is stat'ed before it is
- * opened: if it is replaced in between we hold the newer data with the older
- * identity, and the next check just loads it again (the other order could
- * miss an update for good).
+ * Open path fully into a new MMDB_s, through a private copy of the file
+ * (snapshot.h): libmaxminddb maps what it opens, and a database truncated
+ * or rewritten in place under a mapping of the file itself would kill the
+ * agent (SIGBUS) or change under it. A copy taken while the file was being
+ * written is refused, so only a complete version is ever used. *id is the
+ * version copied.
  */
 static MMDB_s *db_load(const char *path, struct file_id *id, char *err, size_t errlen)
 {
 	MMDB_s *m = calloc(1, sizeof(*m));
+	struct snapshot snap;
+	struct stat st;
+	char why[256];
 	int status, saved;
 
 	if (!m) {
 		snprintf(err, errlen, "%s: out of memory", path);
 		return NULL;
 	}
-	if (file_id_get(path, id) < 0) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+	if (snapshot_take(path, &st, &snap, why, sizeof(why))) {
+		snprintf(err, errlen, "%s: %s", path, why);
 		free(m);
 		return NULL;
 	}
-	if (!S_ISREG(id->mode) || id->size == 0) {
-		snprintf(err, errlen, "%s: %s", path,
-			 S_ISREG(id->mode) ? "empty file" : "not a regular file");
-		free(m);
-		return NULL;
-	}
+	file_id_of(&st, id);
 	errno = 0;
-	status = MMDB_open(path, MMDB_MODE_MMAP, m);
+	status = MMDB_open(snap.path, MMDB_MODE_MMAP, m);
 	saved = errno;
+	snapshot_release(&snap);	/* the mapping keeps the copy */
 	if (status != MMDB_SUCCESS) {
 		snprintf(err, errlen, "%s: %s", path, mmdb_err(status, saved));
 		free(m);
@@ -501,6 +486,24 @@ static bool info_empty(const struct geo_info *gi)
 	       !gi->has_location && !gi->has_as;
 }
 
+/*
+ * Databases that carry only codes (ip-location-db's country files) get
+ * the English country and continent names from the generated table. A
+ * name the database gave is kept.
+ */
+static void add_names(struct geo_info *gi)
+{
+	const struct geo_name *n;
+
+	if (!gi->country_iso[0] || (gi->country_name[0] && gi->continent_name[0]) ||
+	    !(n = geo_names_find(gi->country_iso)))
+		return;
+	if (!gi->country_name[0])
+		snprintf(gi->country_name, sizeof(gi->country_name), "%s", n->country);
+	if (!gi->continent_name[0] && n->continent)
+		snprintf(gi->continent_name, sizeof(gi->continent_name), "%s", n->continent);
+}
+
 /* FNV-1a over the key: cheap and spreads sequential addresses well. */
 static struct geo_cache_ent *cache_set(struct geo *g, uint8_t family, const uint8_t addr[16])
 {
@@ -564,6 +567,7 @@ bool geo_lookup(struct geo *g, int family, const uint8_t addr[16], struct geo_in
 	}
 	for (size_t i = 0; i < g->n; i++)
 		db_lookup(&g->dbs[i], (const struct sockaddr *)&ss, out);
+	add_names(out);
 
 	ent->used = ++g->tick;
 	ent->family = (uint8_t)family;
@@ -581,6 +585,17 @@ void geo_get_stats(const struct geo *g, struct geo_stats *st)
 		*st = g->st;
 	else
 		memset(st, 0, sizeof(*st));
+}
+
+bool geo_db_info(const struct geo *g, size_t i, const char **path, const char **type,
+		 int64_t *build_unix)
+{
+	if (!g || i >= g->n || !g->dbs[i].mmdb)
+		return false;
+	*path = g->dbs[i].path;
+	*type = g->dbs[i].mmdb->metadata.database_type;
+	*build_unix = (int64_t)g->dbs[i].mmdb->metadata.build_epoch;
+	return true;
 }
 
 size_t geo_count(const struct geo *g)

@@ -87,6 +87,11 @@ json_t *json_cstr(const char *s)
 	return json_bytes(s, s ? strlen(s) : 0);
 }
 
+int json_set_str(json_t *root, const char *path, const char *s)
+{
+	return s && s[0] ? json_set_path(root, path, json_cstr(s)) : 0;
+}
+
 int json_set_path(json_t *root, const char *path, json_t *val)
 {
 	json_t *cur = root;

@@ -27,6 +27,12 @@ json_t *json_cstr(const char *s);
  */
 int json_set_path(json_t *root, const char *path, json_t *val);
 
+/*
+ * json_set_path(root, path, json_cstr(s)) when s is a non-empty string;
+ * nothing otherwise: ECS wants an unknown field absent, never "".
+ */
+int json_set_str(json_t *root, const char *path, const char *s);
+
 /* RFC 3339 UTC with milliseconds, e.g. 2026-11-28T01:02:03.456Z. */
 json_t *json_time(int64_t unix_ns);
 

@@ -36,7 +36,7 @@ int sink_check_spec(const char *spec, char *err, size_t errlen)
 
 static int open_file(const char *path)
 {
-	return open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+	return open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
 }
 
 struct sink *sink_open(const char *spec, char *err, size_t errlen)

@@ -195,14 +195,14 @@ static void test_file_appends_lines(void **state)
 	sink_close(s);
 	check_file(p, "old line\n", 0, 510);
 
-	/* A new file is created, mode 0640 (less the umask). */
+	/* A new file is created, mode 0600 (less the umask): output files are private. */
 	mode_t mask = umask(0);
 	umask(mask);
 	p = in_dir(1, "new.json");
 	s = sink_open(spec_of(p), err, sizeof(err));
 	assert_non_null(s);
 	assert_int_equal(stat(p, &st), 0);
-	assert_int_equal(st.st_mode & 0777, 0640 & ~mask);
+	assert_int_equal(st.st_mode & 0777, 0600 & ~mask);
 	assert_int_equal(st.st_size, 0);
 	sink_close(s);
 	sink_close(NULL);

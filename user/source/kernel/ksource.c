@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
 #include "exfild.skel.h"
@@ -132,7 +133,12 @@ long ksource_drain(struct ksource *ks, int64_t now_wall, ksource_flow_fn fn, voi
 	loss->bytes = l.bytes;
 	loss->entries = l.entries;
 	loss->events = l.events;
-	mono_to_wall = now_wall - clock_ns(CLOCK_MONOTONIC);
+	/* Both clocks read now, back to back and in this order (one
+	 * expression would leave the order to the compiler): now_wall was read
+	 * before the drain, and pairing it with a later monotonic read would
+	 * shift every event.start early by the drain's own duration. */
+	mono_to_wall = clock_ns(CLOCK_REALTIME);
+	mono_to_wall -= clock_ns(CLOCK_MONOTONIC);
 	for (ssize_t i = 0; i < n; i++) {
 		const struct flow_key *k = &ks->dr.flows[i].key;
 		const struct flow_val *v = &ks->dr.flows[i].val;
@@ -168,4 +174,12 @@ int ksource_tier(const struct ksource *ks)
 const char *ksource_pin_dir(const struct ksource *ks)
 {
 	return ks->ld.pinned ? ks->ld.pin_dir : NULL;
+}
+
+int ksource_maps_usable(const struct ksource *ks)
+{
+	uint32_t zero = 0, id;
+
+	/* An array of maps answers with the id of the map it points at. */
+	return !bpf_map_lookup_elem(bpf_map__fd(ks->ld.skel->maps.flows_active), &zero, &id);
 }

@@ -21,36 +21,14 @@
 
 #include "exfild.skel.h"
 #include "cgroup.h"
+#include "helper_probe.h"
+#include "libbpf_log.h"
 #include "loader.h"
 #include "log.h"
 
 #define BPF_FS_MAGIC_NUM 0xcafe4a11
 #define BPFFS_DEFAULT "/sys/fs/bpf"
 
-
-/* libbpf's first complaint since the last reset, kept to explain a refusal. */
-static char libbpf_first[256];
-
-static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
-{
-	char msg[16384];
-	int n = vsnprintf(msg, sizeof(msg), fmt, ap);
-
-	if (n <= 0)
-		return 0;
-	if ((size_t)n >= sizeof(msg))
-		n = sizeof(msg) - 1;
-	while (n > 0 && msg[n - 1] == '\n')
-		msg[--n] = 0;
-	if (level <= LIBBPF_WARN && !libbpf_first[0]) {
-		/* libbpf prefixes its lines with "libbpf: " already. */
-		const char *m = strncmp(msg, "libbpf: ", 8) ? msg : msg + 8;
-		snprintf(libbpf_first, sizeof(libbpf_first), "%.*s", (int)strcspn(m, "\n"), m);
-	}
-	if (log_get_level() >= LOG_DEBUG)
-		fprintf(stderr, "%s\n", msg);
-	return 0;
-}
 
 static int has_caps(void)
 {
@@ -174,15 +152,36 @@ static void set_autoload(struct exfild_bpf *s, int tier, bool sendpage)
 	bpf_program__set_autoload(s->progs.tp_exit, true);
 	/* Per-tier scratch maps exist only for the tier that uses them. */
 	bpf_map__set_autocreate(s->maps.send_dsts, tier == TIER_TRACEPOINT);
+	bpf_map__set_autocreate(s->maps.send_dsts_tid, tier == TIER_TRACEPOINT);
 	bpf_map__set_autocreate(s->maps.kprobe_args, tier == TIER_KPROBE);
 }
 
+/*
+ * The tracepoint tier hands a UDP destination from cgroup/sendmsg4/6 to
+ * sock_send_length through task storage where cgroup programs may use it,
+ * else through a hash keyed by thread (see handover_by_tid in
+ * bpf/exfild.bpf.c).
+ */
+static void set_handover(struct exfild_bpf *s)
+{
+	bool task_storage = helper_available(BPF_PROG_TYPE_CGROUP_SOCK_ADDR,
+					     BPF_CGROUP_UDP4_SENDMSG, BPF_FUNC_task_storage_get);
+
+	s->rodata->handover_by_tid = !task_storage;
+	if (task_storage)	/* the hash is never used: keep it tiny */
+		bpf_map__set_max_entries(s->maps.send_dsts_tid, 1);
+	log_debug("attach: tracepoint: UDP destinations handed over through %s",
+		  task_storage ? "task storage" : "a per-thread hash (cgroup programs "
+		  "cannot use task storage on this kernel)");
+}
+
+/* "loading programs: Invalid argument (libbpf: ...; kernel: prog 'x': why)" */
 static int fail(char *err, size_t errlen, const char *what, const char *name, int e)
 {
-	snprintf(err, errlen, "%s %s: %s%s%s", what, name, strerror(e),
-		 libbpf_first[0] ? " (libbpf: " : "", libbpf_first[0] ? libbpf_first : "");
-	if (libbpf_first[0])
-		snprintf(err + strlen(err), errlen - strlen(err), ")");
+	int n = snprintf(err, errlen, "%s %s: %s", what, name, strerror(e));
+
+	if (n >= 0 && (size_t)n < errlen)
+		libbpf_log_explain(err + n, errlen - (size_t)n);
 	return -1;
 }
 
@@ -190,7 +189,7 @@ static int attach_one(struct loader *ld, struct bpf_program *p, char *err, size_
 {
 	struct bpf_link *l;
 
-	libbpf_first[0] = 0;
+	libbpf_log_reset();
 	l = bpf_program__attach(p);
 	if (!l)
 		return fail(err, errlen, "attaching", bpf_program__name(p), errno);
@@ -210,7 +209,7 @@ static int attach_tier(struct loader *ld, int tier, char *err, size_t errlen)
 
 		if (!bpf_program__autoload(p))
 			continue;
-		libbpf_first[0] = 0;
+		libbpf_log_reset();
 		if (p == s->progs.cg_sendmsg4 || p == s->progs.cg_sendmsg6) {
 			l = bpf_program__attach_cgroup(p, ld->cgroup_fd);
 			if (!l)
@@ -258,7 +257,9 @@ static int load_tier(struct loader *ld, const struct loader_opts *o, int tier,
 	/* The inner-map template keeps its size: for hash maps the kernel
 	 * does not compare max_entries when a map is put into flows_active. */
 	set_autoload(s, tier, ld->sendpage);
-	libbpf_first[0] = 0;
+	if (tier == TIER_TRACEPOINT)
+		set_handover(s);
+	libbpf_log_reset();
 	e = exfild_bpf__load(s);
 	if (e) {
 		fail(err, errlen, "loading", "programs", -e);
@@ -286,7 +287,7 @@ static int try_tier(struct loader *ld, const struct loader_opts *o, int tier,
 		    char *err, size_t errlen)
 {
 	const char *why = tier_precheck(tier);
-	char tried[384] = "";
+	char tried[1024] = "";
 
 	if (!load_tier(ld, o, tier, tried, sizeof(tried)))
 		return 0;
@@ -306,6 +307,14 @@ static bool on_bpffs(const char *dir)
 	return !statfs(dir, &st) && (unsigned long)st.f_type == BPF_FS_MAGIC_NUM;
 }
 
+/* The directory is the root of a mount: pinning there mixes our maps with everyone's. */
+static bool is_mount_root(const char *dir, const char *parent)
+{
+	struct stat a, b;
+
+	return !stat(dir, &a) && !stat(parent, &b) && (a.st_dev != b.st_dev || a.st_ino == b.st_ino);
+}
+
 static int pin_maps(struct loader *ld, const char *path, char *err, size_t errlen)
 {
 	struct bpf_map *maps[] = { ld->skel->maps.flows_a, ld->skel->maps.flows_b,
@@ -322,6 +331,12 @@ static int pin_maps(struct loader *ld, const char *path, char *err, size_t errle
 	if (!strcmp(parent, BPFFS_DEFAULT) && !on_bpffs(parent) &&
 	    mount("bpffs", BPFFS_DEFAULT, "bpf", 0, "mode=0700"))
 		log_warn("could not mount bpffs on %s: %s", BPFFS_DEFAULT, strerror(errno));
+	if (on_bpffs(path) && is_mount_root(path, parent)) {
+		snprintf(err, errlen, "pin path %s is the root of a bpf filesystem: give exfild a "
+			 "directory of its own there (--pin-path %s/exfild)", path,
+			 strcmp(path, "/") ? path : "");
+		return -1;
+	}
 	if (!on_bpffs(parent)) {
 		snprintf(err, errlen, "pin path %s is not on a bpf filesystem "
 			 "(mount one with: mount -t bpf bpffs %s), or use --pin-path", path, parent);
@@ -329,6 +344,13 @@ static int pin_maps(struct loader *ld, const char *path, char *err, size_t errle
 	}
 	if (mkdir(path, 0700) && errno != EEXIST) {
 		snprintf(err, errlen, "cannot create pin directory %s: %s", path, strerror(errno));
+		return -1;
+	}
+	/* The maps are pinned 0600; the directory keeps other users out too,
+	 * also when an earlier run or someone else made it. */
+	if (chmod(path, 0700)) {
+		snprintf(err, errlen, "cannot make pin directory %s private: %s", path,
+			 strerror(errno));
 		return -1;
 	}
 	snprintf(ld->pin_dir, sizeof(ld->pin_dir), "%s", path);
@@ -361,14 +383,14 @@ static void unpin_maps(struct loader *ld)
 
 int loader_start(struct loader *ld, const struct loader_opts *o, char *err, size_t errlen)
 {
-	char why[TIER_COUNT][768];
+	char why[TIER_COUNT][1280];
 	int first = o->attach == TIER_AUTO ? 0 : o->attach;
 	int last = o->attach == TIER_AUTO ? TIER_COUNT - 1 : o->attach;
 	size_t off = 0;
 
 	memset(ld, 0, sizeof(*ld));
 	ld->cgroup_fd = -1;
-	libbpf_set_print(libbpf_print);
+	libbpf_log_install();
 	for (int t = first; t <= last; t++) {
 		why[t][0] = 0;
 		if (!try_tier(ld, o, t, why[t], sizeof(why[t]))) {
