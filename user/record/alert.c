@@ -263,6 +263,9 @@ json_t *record_alert(const struct finding *fd, const struct record_ctx *ctx)
 	put_message(r, fd);
 	put_rule(r);
 	json_set_path(r, "host.name", json_cstr(f->obs.host_name ? f->obs.host_name : ctx->host_name));
+	/* The host's own address (a replayed Zeek host is named by it). */
+	if (f->obs.local.family)
+		json_set_path(r, "host.ip", json_pack("[o]", ip_json(&f->obs.local)));
 	put_who(r, f);
 	put_sides(r, fd);
 	put_anomaly(r, fd);
