@@ -82,6 +82,12 @@ static int open_signal_fd(void)
 	sigaddset(&set, SIGHUP);
 	if (sigprocmask(SIG_BLOCK, &set, NULL))
 		return -1;
+	/* An ignored signal is discarded before signalfd sees it, and a shell
+	 * starts background jobs with SIGINT ignored: take the defaults back
+	 * (blocked, they only ever reach the signalfd). */
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGHUP, SIG_DFL);
 	signal(SIGPIPE, SIG_IGN);
 	return signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
 }
