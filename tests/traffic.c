@@ -7,11 +7,13 @@
  * summed from the return values of its own syscalls:
  *
  *   sent pid=P transport=tcp|udp dst=IP port=N bytes=N calls=N comm=NAME start=TICKS
- *        [acked=N] [argv=A,B,...]
+ *        [acked=N] [pieces=N] [argv=A,B,...]
  *
  * start is the sender's start time (/proc/PID/stat field 22, read before it
  * is reaped); argv is given for a sender that exec'd with another argv than
- * traffic's own (short-exec's child).
+ * traffic's own (short-exec's child). pieces (sendfile, splice): the page
+ * pieces the file ranges sent span, summed over the calls: kernels before
+ * 6.5 hand a socket one tcp_sendpage() call per piece.
  *
  * --wait-go (short, short-exec): the sender first sends one marker (a
  * datagram of its own for short's parent, the first byte of the TCP stream
@@ -84,6 +86,7 @@ struct tot {
 	long long bytes;
 	long long calls;
 	long long acked;	/* TCP only, -1 otherwise */
+	long long pieces;	/* sendfile/splice: page-cache pages each call spanned */
 };
 
 static struct opts o = { .threads = 4, .dests = 1100, .report_fd = -1, .ms = 3500 };
@@ -226,6 +229,8 @@ static void print_line_ex(pid_t pid, long long start, int proto, const struct ad
 	       t->bytes, t->calls, comm, start);
 	if (t->acked >= 0)
 		printf(" acked=%lld", t->acked);
+	if (t->pieces > 0)
+		printf(" pieces=%lld", t->pieces);
 	if (argv)
 		printf(" argv=%s", argv);
 	putchar('\n');
@@ -486,6 +491,14 @@ static void tcp_one(const struct addr *dst, enum how how, struct tot *t)
 	t->acked = (t->acked < 0 ? 0 : t->acked) + mine.acked;
 }
 
+/* Pages of the file that [off, off + len) touches. */
+static long long page_pieces(long long off, long long len)
+{
+	long page = sysconf(_SC_PAGESIZE);
+
+	return (off % page + len + page - 1) / page;
+}
+
 /* A temp file holding `bytes` bytes, already unlinked. */
 static int temp_file(long long bytes)
 {
@@ -522,7 +535,7 @@ static void tcp_sendfile(const struct addr *dst, struct tot *t)
 	off_t off = 0;
 
 	while (off < o.bytes) {
-		long long left = o.bytes - off;
+		long long left = o.bytes - off, at = off;
 		ssize_t r = sendfile(fd, file, &off, left < chunk ? left : chunk);
 
 		if (r < 0 && errno == EINTR)
@@ -531,6 +544,7 @@ static void tcp_sendfile(const struct addr *dst, struct tot *t)
 			die("sendfile: %s", r < 0 ? strerror(errno) : "returned 0");
 		t->bytes += r;
 		t->calls++;
+		t->pieces += page_pieces(at, r);
 	}
 	t->acked = tcp_acked(fd, t->bytes);
 	close(fd);
@@ -547,13 +561,14 @@ static void tcp_splice(const struct addr *dst, struct tot *t)
 	if (pipe2(p, O_CLOEXEC) != 0)
 		die("pipe: %s", strerror(errno));
 	while (off < o.bytes) {
-		long long left = o.bytes - off;
+		long long left = o.bytes - off, at = off;
 		ssize_t in = splice(file, &off, p[1], NULL, left < chunk ? left : chunk, 0);
 
 		if (in < 0 && errno == EINTR)
 			continue;
 		if (in <= 0)
 			die("splice from file: %s", in < 0 ? strerror(errno) : "returned 0");
+		t->pieces += page_pieces(at, in);
 		while (in > 0) {
 			ssize_t r = splice(p[0], NULL, fd, NULL, in, 0);
 
@@ -586,7 +601,7 @@ static void rx_for_dst(int type)
 
 static void case_tcp(enum how how)
 {
-	struct tot t = { 0, 0, -1 };
+	struct tot t = { .acked = -1 };
 
 	rx_for_dst(SOCK_STREAM);
 	tcp_one(&dst_addr, how, &t);
@@ -595,7 +610,7 @@ static void case_tcp(enum how how)
 
 static void case_udp(int connected)
 {
-	struct tot t = { 0, 0, -1 };
+	struct tot t = { .acked = -1 };
 	int fd;
 
 	rx_for_dst(SOCK_DGRAM);
@@ -609,7 +624,7 @@ static void case_udp(int connected)
 static void case_v4mapped(void)
 {
 	struct addr m;
-	struct tot u = { 0, 0, -1 }, t = { 0, 0, -1 };
+	struct tot u = { .acked = -1 }, t = { .acked = -1 };
 	int fd;
 
 	if (addr_family(&dst_addr) != AF_INET)
@@ -636,7 +651,7 @@ static void case_v4mapped(void)
 static void case_sendmmsg(void)
 {
 	struct addr d[2] = { dst_addr, dst_addr };
-	struct tot t[2] = { { 0, 0, -1 }, { 0, 0, -1 } };
+	struct tot t[2] = { { .acked = -1 }, { .acked = -1 } };
 	long long chunk = chunk_of(o.bytes, o.count);
 	int total = 2 * o.count, done = 0, fd;
 
@@ -692,7 +707,7 @@ static void case_sendmmsg(void)
 static void case_udp_conn_sendto(void)
 {
 	struct addr d[2] = { dst_addr, dst_addr };
-	struct tot t[2] = { { 0, 0, -1 }, { 0, 0, -1 } };
+	struct tot t[2] = { { .acked = -1 }, { .acked = -1 } };
 	long long chunk = chunk_of(o.bytes, o.count);
 	int fd;
 
@@ -725,7 +740,7 @@ static void case_udp_conn_sendto(void)
 
 static void case_file(int use_splice)
 {
-	struct tot t = { 0, 0, -1 };
+	struct tot t = { .acked = -1 };
 
 	rx_for_dst(SOCK_STREAM);
 	if (use_splice)
@@ -744,11 +759,11 @@ static void *thread_send(void *arg)
 static void case_threads(void)
 {
 	pthread_t th[MAX_THREADS];
-	struct tot per[MAX_THREADS], t = { 0, 0, -1 };
+	struct tot per[MAX_THREADS], t = { .acked = -1 };
 
 	rx_for_dst(SOCK_STREAM);
 	for (int i = 0; i < o.threads; i++) {
-		per[i] = (struct tot){ 0, 0, -1 };
+		per[i] = (struct tot){ .acked = -1 };
 		if (pthread_create(&th[i], NULL, thread_send, &per[i]) != 0)
 			die("pthread_create: %s", strerror(errno));
 	}
@@ -800,7 +815,7 @@ static void case_short(void)
 		die("mmap: %s", strerror(errno));
 	if (o.wait_go) {
 		/* The parent's marker: once the agent wrote it, it knows us alive. */
-		struct tot m = { 0, 0, -1 };
+		struct tot m = { .acked = -1 };
 		int fd = sock_to(SOCK_DGRAM, &dst_addr, 0);
 
 		send_loop(fd, H_SENDTO, &dst_addr, 1, 1, &m);
@@ -845,7 +860,7 @@ static void case_short_exec(void)
 {
 	char self[4096], a_port[16], a_bytes[32], a_count[16], a_fd[16], ip[INET6_ADDRSTRLEN];
 	char rep[128], ccomm[16] = "", args[4400];
-	struct tot t = { 0, 0, -1 };
+	struct tot t = { .acked = -1 };
 	long long start;
 	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1), got = 0;
 	int p[2];
@@ -900,7 +915,7 @@ static void case_short_exec(void)
 /* The exec'd half of short-exec: send, then report totals on a pipe. */
 static void child_tcp(void)
 {
-	struct tot t = { 0, 0, -1 };
+	struct tot t = { .acked = -1 };
 	char rep[128];
 	int n;
 
@@ -944,7 +959,7 @@ static void case_many(void)
 		while (r < 0 && errno == EINTR);
 		if (r <= 0)
 			die("sendto %s: %s", ip, r < 0 ? strerror(errno) : "returned 0");
-		t = (struct tot){ r, 1, -1 };
+		t = (struct tot){ .bytes = r, .calls = 1, .acked = -1 };
 		print_line(getpid(), SOCK_DGRAM, &d[i], &t, comm);
 	}
 	close(fd);
@@ -984,7 +999,7 @@ static void case_race(void)
 {
 	struct race r[RACE_TCP + 1];
 	pthread_t th[RACE_TCP + 1];
-	struct tot tcp = { 0, 0, 0 }, udp = { 0, 0, -1 };
+	struct tot tcp = { .acked = 0 }, udp = { .acked = -1 };
 	struct addr u = dst_addr;
 	long long deadline;
 
@@ -994,7 +1009,7 @@ static void case_race(void)
 	deadline = now_ms() + o.ms;
 	for (int i = 0; i <= RACE_TCP; i++) {
 		r[i] = (struct race){ i < RACE_TCP ? SOCK_STREAM : SOCK_DGRAM,
-				      i < RACE_TCP ? dst_addr : u, deadline, { 0, 0, -1 } };
+				      i < RACE_TCP ? dst_addr : u, deadline, { .acked = -1 } };
 		if (pthread_create(&th[i], NULL, race_send, &r[i]) != 0)
 			die("pthread_create: %s", strerror(errno));
 	}

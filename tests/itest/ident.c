@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -124,4 +125,15 @@ long long iso_ms(const char *s)
 	tm.tm_year -= 1900;
 	tm.tm_mon -= 1;
 	return (long long)timegm(&tm) * 1000 + ms;
+}
+
+/* Before 6.5, sendfile() and splice() to TCP reach tcp_sendpage() once per page piece. */
+int sendpage_kernel(void)
+{
+	struct utsname u;
+	int major = 0, minor = 0;
+
+	if (uname(&u) != 0 || sscanf(u.release, "%d.%d", &major, &minor) != 2)
+		return 0;
+	return major < 6 || (major == 6 && minor < 5);
 }

@@ -33,6 +33,7 @@ struct sent {
 	int port;
 	long long bytes;
 	long long calls;
+	long long pieces;	/* sendfile/splice: page pieces (0: not one) */
 	long long acked;	/* -1: not TCP */
 	long long start;	/* start time of the sender, clock ticks since boot */
 	char comm[32];
@@ -154,6 +155,7 @@ void entity_id_of(int pid, long long ticks, char out[33]);
 long long start_ms_of(long long ticks);
 long long cgroup_id_self(void);
 long long iso_ms(const char *s);
+int sendpage_kernel(void);
 
 /* watch.c: waiting for the agent's records while it runs */
 extern const char *live_out;	/* the running agent's output file */

@@ -48,6 +48,8 @@ static int parse_sent(char *line, struct sent *s)
 			s->calls = atoll(v), have |= 32;
 		else if (!strcmp(tok, "start"))
 			s->start = atoll(v), have |= 64;
+		else if (!strcmp(tok, "pieces"))
+			s->pieces = atoll(v);
 		else if (!strcmp(tok, "argv"))
 			s->argv = strdup(v);
 	}

@@ -17,7 +17,7 @@
 #include "record.h"
 #include "status.h"
 
-struct sink;
+struct sinkset;
 struct geo;
 struct proc_table;
 struct exehash;
@@ -30,7 +30,7 @@ struct agent {
 	const struct opts *o;
 	struct loop *loop;
 	struct ksource *ks;
-	struct sink *sink;
+	struct sinkset *sinks;
 	struct geo *geo;
 	struct proc_table *procs;
 	struct exehash *hashes;

@@ -78,6 +78,14 @@ json_t *record_flow(const struct enriched_flow *f, const struct record_ctx *ctx)
 	json_set_path(r, "destination.address", json_string(ip));
 	json_set_path(r, "destination.port", json_integer(o->remote_port));
 	json_set_path(r, "source.bytes", json_integer((json_int_t)o->bytes_sent));
+	/* This host's side, when the source knows it (the SIEM's jobs read it). */
+	if (o->local.family) {
+		record_ip(&o->local, ip, sizeof(ip));
+		json_set_path(r, "source.ip", json_string(ip));
+		json_set_path(r, "source.address", json_string(ip));
+		if (o->local_port)
+			json_set_path(r, "source.port", json_integer(o->local_port));
+	}
 	if (o->calls)
 		json_set_path(r, "exfild.calls", json_integer((json_int_t)o->calls));
 	if (o->cgroup_id)
