@@ -111,9 +111,12 @@ int json_set_path(json_t *root, const char *path, json_t *val)
 	json_t *cur = root;
 	const char *seg = path;
 
-	/* Reject "", "a..b", ".a", "a." before creating anything. */
-	if (!root || !path || !val || !json_is_object(root) || !*path || *path == '.' ||
-	    path[strlen(path) - 1] == '.' || strstr(path, "..")) {
+	/* Reject "", "a..b", ".a", "a." before creating anything (one pass). */
+	bool bad = !root || !path || !val || !json_is_object(root) || !*path || *path == '.';
+
+	for (const char *p = path; !bad && *p; p++)
+		bad = *p == '.' && (p[1] == '.' || !p[1]);
+	if (bad) {
 		json_decref(val);
 		return -1;
 	}

@@ -59,6 +59,11 @@ static inline void put_char(struct buf *b, char c)
 		b->p[b->len++] = c;
 }
 
+/* The bytes jansson escapes: control characters, '"' and '\\'. */
+static const bool needs_escape[256] = {
+	[0x00 ... 0x1f] = true, ['"'] = true, ['\\'] = true,
+};
+
 static void put_string(struct buf *b, const char *s, size_t n)
 {
 	static const char hex[] = "0123456789ABCDEF";
@@ -70,7 +75,7 @@ static void put_string(struct buf *b, const char *s, size_t n)
 		char esc[6];
 		size_t elen = 2;
 
-		if (c >= 0x20 && c != '"' && c != '\\')
+		if (!needs_escape[c])
 			continue;
 		put(b, s + run, i - run);
 		run = i + 1;

@@ -54,6 +54,7 @@ static void put_parent(json_t *root, const struct proc_info *pi)
 	json_set_path(root, "process.parent.start", json_time(pp->start_unix_ns));
 }
 
+/* exfild.process.* into root (a scratch object: see build_facts). */
 static void put_facts(json_t *root, const struct proc_info *pi, const struct hash_view *h)
 {
 	static const char *const src[] = {
@@ -104,29 +105,52 @@ static json_t *build_process(const struct proc_info *pi, const struct hash_view 
 	return obj;
 }
 
+/* exfild.process: the facts about pi's executable and context. */
+static json_t *build_facts(const struct proc_info *pi, const struct hash_view *h)
+{
+	json_t *root = json_object(), *obj;
+
+	put_facts(root, pi, h);
+	obj = json_incref(json_object_get(json_object_get(root, "exfild"), "process"));
+	json_decref(root);
+	return obj;
+}
+
+static json_t *build_group(const struct proc_info *pi, const struct hash_view *h)
+{
+	json_t *root = json_object(), *obj;
+
+	put_id(root, "group.id", pi->gid);
+	json_set_str(root, "group.name", pi->group_name);
+	obj = json_incref(json_object_get(root, "group"));
+	json_decref(root);
+	return obj;
+}
+
 /*
- * Every flow of a process carries the same "process" object, and a busy
- * host writes thousands of flows per process: it is built once per
- * process (table entry, by serial) and hash state, and shared by the
- * records (jansson counts the references). Borrowed: valid until the next
- * call. One thread writes records.
+ * Every flow of a process carries the same process, group and
+ * exfild.process objects, and a busy host writes thousands of flows per
+ * process: each is built once per process (table entry, by serial) and
+ * state it depends on (tag), and shared by the records (jansson counts
+ * the references). Returns a new reference.
  */
 #define PROCESS_CACHE 1024
 
-static struct shared_slot process_cache[PROCESS_CACHE];
+static struct shared_slot process_objs[PROCESS_CACHE], facts_objs[PROCESS_CACHE],
+	group_objs[PROCESS_CACHE];
 
-static json_t *process_object(const struct proc_info *pi, const struct hash_view *h)
+static json_t *part(struct shared_slot *slots, uint64_t tag,
+		    json_t *(*build)(const struct proc_info *, const struct hash_view *),
+		    const struct proc_info *pi, const struct hash_view *h)
 {
-	static json_t *uncached;
-	json_t *obj = shared_get(process_cache, PROCESS_CACHE, pi->serial, h->status);
+	json_t *obj = shared_get(slots, PROCESS_CACHE, pi->serial, tag);
 
 	if (obj)
+		return json_incref(obj);
+	obj = build(pi, h);
+	if (!pi->serial)	/* not from a process table: nothing to key it by */
 		return obj;
-	if (!pi->serial) {	/* not from a process table: nothing to key it by */
-		json_decref(uncached);
-		return uncached = build_process(pi, h);
-	}
-	return shared_put(process_cache, PROCESS_CACHE, pi->serial, h->status, build_process(pi, h));
+	return json_incref(shared_put(slots, PROCESS_CACHE, pi->serial, tag, obj));
 }
 
 void record_process(json_t *root, const struct enriched_flow *f)
@@ -144,17 +168,24 @@ void record_process(json_t *root, const struct enriched_flow *f)
 		}
 		return;
 	}
-	json_object_set(root, "process", process_object(pi, &f->hash));
+	if (json_object_set_new(root, "process", part(process_objs, f->hash.status, build_process,
+						      pi, &f->hash))) {
+		json_object_del(root, "process");	/* out of memory: the pid at least */
+		json_set_path(root, "process.pid", json_integer(pi->pid));
+	}
 	/* The flow's send-time uid wins over the exec-time one. */
 	if (!o->has_uid)
 		put_id(root, "user.id", pi->uid);
 	if (pi->user_name[0] && (!o->has_uid || o->uid == pi->uid))
 		json_set_path(root, "user.name", json_cstr(pi->user_name));
-	put_id(root, "group.id", pi->gid);
-	json_set_str(root, "group.name", pi->group_name);
+	json_object_set_new(root, "group", part(group_objs, pi->names_pending, build_group, pi,
+						&f->hash));
 	if (pi->container_id[0])
 		json_set_path(root, "container.id", json_string(pi->container_id));
 	if (pi->cgroup_id && !o->cgroup_id)
 		json_set_path(root, "exfild.cgroup_id", json_integer((json_int_t)pi->cgroup_id));
-	put_facts(root, pi, &f->hash);
+	json_set_path(root, "exfild.process",
+		      part(facts_objs, (uint64_t)f->hash.status | (uint64_t)pi->names_pending << 2 |
+					       (uint64_t)pi->exited << 3,
+			   build_facts, pi, &f->hash));
 }
