@@ -156,6 +156,9 @@ static int setup(struct agent *a, char *err, size_t errlen)
 		.pin_path = o->pin_path[0] && strcmp(o->pin_path, "none") ? o->pin_path : NULL,
 	};
 
+	/* Signals blocked before any thread exists (enrich starts one), so
+	 * every thread inherits the mask and they only come through the fd. */
+	a->sig_fd = open_signal_fd();
 	if (ksource_preflight(err, errlen))
 		return -1;
 	/* Before anything is pinned: a second agent on the same pins stops here. */
@@ -189,7 +192,6 @@ static int setup(struct agent *a, char *err, size_t errlen)
 		return -1;
 	/* After attaching: a process started now is seen by the exec hook or the scan. */
 	proc_table_scan(a->procs);
-	a->sig_fd = open_signal_fd();
 	a->timer_fd = open_timer_fd(o->interval);
 	if (a->sig_fd < 0 || a->timer_fd < 0 ||
 	    loop_add(a->loop, ksource_event_fd(a->ks), EPOLLIN, on_events, a) ||

@@ -95,7 +95,6 @@ static void close_bucket(struct detect *d, struct member *m)
 	uint64_t kib64 = (m->open_sum + 1023) / 1024;
 	/* A slot saturates at 170 GiB so the ring's sum fits 32 bits. */
 	uint32_t kib = kib64 > SLOT_MAX_KIB ? SLOT_MAX_KIB : (uint32_t)kib64;
-	uint64_t horizon;
 	bool rare = member_rare(d, m);
 	enum pop_class cls = rare && !cold(d, m) ? CLASS_RARE : CLASS_FAMILIAR;
 	float w = member_weight(d, m, m->bucket);
@@ -104,15 +103,8 @@ static void close_bucket(struct detect *d, struct member *m)
 
 	m->ring[(uint32_t)m->bucket % RING_SLOTS] = kib;
 	m->ring_kib += kib;
-	horizon = (uint64_t)m->ring_kib * 1024;
-	hl = log2_bytes(horizon);
+	hl = log2_bytes((uint64_t)m->ring_kib * 1024);
 	pop_add(&d->pops[m->view][m->dir][cls][SUM_BUCKET], l, 1.0f);
-	/* One horizon sample per member per horizon: a member's overlapping
-	 * sums would otherwise teach a sparse population its own trickle. */
-	if (m->hz_bucket == INT32_MIN || m->bucket - m->hz_bucket >= RING_SLOTS) {
-		pop_add(&d->pops[m->view][m->dir][cls][SUM_HORIZON], hl, 1.0f);
-		m->hz_bucket = m->bucket;
-	}
 	if (w <= 0.0f) {
 		m->mean = (float)l, m->var = 0, m->hmean = (float)hl, m->hvar = 0;
 	} else {
@@ -130,6 +122,25 @@ static void close_bucket(struct detect *d, struct member *m)
 	m->open_sum = 0;
 }
 
+/*
+ * The horizon populations get one sample per member per horizon, its sum
+ * over a whole window, taken when the window ends: overlapping sums would
+ * let a sparse population learn a new member's own trickle as it goes.
+ */
+static void sample_horizon(struct detect *d, struct member *m, int32_t b)
+{
+	enum pop_class cls;
+
+	if ((int64_t)b - m->hz_bucket < RING_SLOTS)
+		return;
+	if (m->ring_kib) {
+		cls = member_rare(d, m) && !cold(d, m) ? CLASS_RARE : CLASS_FAMILIAR;
+		pop_add(&d->pops[m->view][m->dir][cls][SUM_HORIZON],
+			log2_bytes((uint64_t)m->ring_kib * 1024), 1.0f);
+	}
+	m->hz_bucket = b;
+}
+
 void member_advance(struct detect *d, struct member *m, int32_t b)
 {
 	int64_t gap;
@@ -138,6 +149,7 @@ void member_advance(struct detect *d, struct member *m, int32_t b)
 		return;
 	if (m->open_sum)
 		close_bucket(d, m);
+	sample_horizon(d, m, b);
 	/* Slots of buckets (m->bucket, b] now hold buckets that left the horizon. */
 	gap = (int64_t)b - m->bucket;
 	if (gap >= RING_SLOTS) {
@@ -205,6 +217,6 @@ struct member *member_get(struct detect *d, uint64_t key, uint8_t view, uint8_t 
 	victim->first_seen_ns = t_ns;
 	victim->bucket = d->cur_bucket;
 	victim->stat_bucket = d->cur_bucket;
-	victim->hz_bucket = INT32_MIN;
+	victim->hz_bucket = d->cur_bucket;
 	return victim;
 }

@@ -8,7 +8,8 @@
  *    already does is not extreme);
  *  - parametrically: a log-normal fitted to the population, which is what
  *    extrapolates beyond the largest value seen.
- * The fit includes a prior worth PRIOR_W observations: rare members (a
+ * Until a population has OWN_FIT_MIN (decayed) observations its fit
+ * includes a prior worth PRIOR_W observations: rare members (a
  * destination seen for the first time) usually receive little, around
  * 64 KiB; familiar populations get a broad prior. With no data the prior
  * alone decides, so a new baseline is cautious, not blind. Sparse rare
@@ -20,6 +21,7 @@
 #include "detect_model.h"
 
 #define PRIOR_W 2.0
+#define OWN_FIT_MIN 3.0	/* observations before the prior steps aside */
 #define SIGMA_FLOOR 1.0		/* octaves: no population is tighter than 2x */
 #define OWN_SIGMA_FLOOR 1.0
 
@@ -80,9 +82,17 @@ void pop_prior(enum pop_class cls, double *m0, double *s0)
 
 void pop_fit(const struct pop *p, double m0, double s0, double *mean, double *sd)
 {
-	double w = p->sw + PRIOR_W;
-	double var;
+	double w = p->sw, var;
 
+	/* Enough data: the data alone, widened for its size (like a t). */
+	if (w >= OWN_FIT_MIN) {
+		*mean = p->swl / w;
+		var = p->swll / w - *mean * *mean;
+		*sd = (var > SIGMA_FLOOR * SIGMA_FLOOR ? sqrt(var) : SIGMA_FLOOR) *
+		      sqrt(1.0 + 1.0 / w);
+		return;
+	}
+	w += PRIOR_W;
 	*mean = (p->swl + PRIOR_W * m0) / w;
 	var = (p->swll + PRIOR_W * (s0 * s0 + m0 * m0)) / w - *mean * *mean;
 	*sd = var > SIGMA_FLOOR * SIGMA_FLOOR ? sqrt(var) : SIGMA_FLOOR;

@@ -48,10 +48,16 @@ static double test_sum(const struct detect *d, const struct member *m, enum pop_
 	float peak = s == SUM_BUCKET ? m->peak : m->hpeak;
 
 	pop_prior(cls, &m0, &s0);
-	/* A new country is seen a few times a week, a new IP every minute:
-	 * until the view knows better, a rare member receives what rare IPs do. */
+	/*
+	 * A new country is seen a few times a week, a new IP every minute, so
+	 * a rare member's view borrows its prior. Sending, the host chooses
+	 * where: a new place usually gets what new IPs get (little). Answering,
+	 * the peers chose: a client from a new country is like the clients of
+	 * the familiar ones.
+	 */
 	if (rare && m->view != VIEW_IP)
-		pop_fit(&d->pops[VIEW_IP][m->dir][CLASS_RARE][s], m0, s0, &m0, &s0);
+		pop_fit(m->dir ? &d->pops[m->view][1][CLASS_FAMILIAR][s]
+			       : &d->pops[VIEW_IP][0][CLASS_RARE][s], m0, s0, &m0, &s0);
 	p = pop_tail(&d->pops[m->view][m->dir][cls][s], l, m0, s0, typical_l);
 
 	/* Own history only from before the horizon; it can only make the sum
