@@ -15,12 +15,16 @@ perl iso-codes unicode-cldr-core"
 # (iso-codes and unicode-cldr-core: country and continent names, generated
 # into a table at build time by tools/gen-geonames.pl)
 # tests: unit runner, geo fixtures, network namespaces, the qemu kernel matrix,
-# the delivery tests' syslog receiver (rsyslog with its OpenSSL TLS driver)
+# the delivery tests' syslog receiver (rsyslog with its OpenSSL TLS driver);
+# cli.sh: jq (records), util-linux (setpriv, unshare, taskset)
 PKGS="$PKGS libcmocka-dev libmaxmind-db-writer-perl mmdb-bin iproute2
-qemu-system-x86 busybox-static cpio kmod xz-utils zstd ca-certificates jq python3
+qemu-system-x86 busybox-static cpio kmod xz-utils zstd ca-certificates jq python3 util-linux
 rsyslog rsyslog-openssl openssl
 libivykis0 libnet1 libpcre3 libwrap0 libjson-c5 libglib2.0-0 libcap2"
 # (the last line: what syslog-ng needs to run, see syslog_ng below)
+# tests: the systemd unit (systemd-analyze), the man page (groff), libFuzzer
+# (clang's runtime), static analysis (clang-tidy, cppcheck)
+PKGS="$PKGS systemd groff-base libclang-rt-14-dev clang-tidy cppcheck"
 
 missing=""
 for p in $PKGS; do

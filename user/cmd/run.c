@@ -157,6 +157,9 @@ static int setup(struct agent *a, char *err, size_t errlen)
 		.pin_path = o->pin_path[0] && strcmp(o->pin_path, "none") ? o->pin_path : NULL,
 	};
 
+	/* Signals blocked before any thread exists (enrich starts one), so
+	 * every thread inherits the mask and they only come through the fd. */
+	a->sig_fd = open_signal_fd();
 	if (ksource_preflight(err, errlen))
 		return -1;
 	/* Before anything is pinned: a second agent on the same pins stops here. */
@@ -183,14 +186,13 @@ static int setup(struct agent *a, char *err, size_t errlen)
 		snprintf(a->host, sizeof(a->host), "unknown");
 	a->rctx.host_name = a->host;
 	a->sinks = outputs_open(a->loop, o, a->host, err, errlen);
-	if (!a->sinks || open_enrichment(a, err, errlen))
+	if (!a->sinks || open_enrichment(a, err, errlen) || agent_detect_open(a, err, errlen))
 		return -1;
 	a->ks = ksource_open(&ko, agent_on_proc_event, a, err, errlen);
 	if (!a->ks)
 		return -1;
 	/* After attaching: a process started now is seen by the exec hook or the scan. */
 	proc_table_scan(a->procs);
-	a->sig_fd = open_signal_fd();
 	a->timer_fd = open_timer_fd(o->interval);
 	if (a->sig_fd < 0 || a->timer_fd < 0 ||
 	    loop_add(a->loop, ksource_event_fd(a->ks), EPOLLIN, on_events, a) ||
@@ -240,6 +242,7 @@ static void finish_outputs(struct agent *a)
 
 static void teardown(struct agent *a)
 {
+	agent_detect_close(a, false);
 	ctl_close(a->ctl);
 	sinkset_free(a->sinks);	/* before the loop it is registered with */
 	loop_free(a->loop);
@@ -279,6 +282,7 @@ static int agent_run(const struct opts *o)
 	}
 	/* The last interval is written too: nothing counted is dropped on exit. */
 	agent_drain(&a);
+	agent_detect_close(&a, true);
 	finish_outputs(&a);
 	teardown(&a);
 	log_info(a.rc ? "stopped (with errors, see above)" : "stopped");

@@ -136,8 +136,8 @@ static void test_no_arguments(void **state)
 	char err[512];
 
 	if (access(OPTS_DEFAULT_CONFIG, F_OK) == 0) {
-		print_message("# SKIP no_arguments: %s exists on this host\n", OPTS_DEFAULT_CONFIG);
-		return;
+		print_message("# no_arguments: %s exists on this host\n", OPTS_DEFAULT_CONFIG);
+		skip();
 	}
 	assert_int_equal(parse(&o, err, sizeof(err), NULL), OPTS_OK);
 	opts_defaults(&d);
@@ -787,6 +787,20 @@ static void test_config_writable_by_others(void **state)
 	assert_int_equal(chmod(sub, 0755), 0);
 }
 
+/* The shipped, commented config (etc/exfild.conf, run from the repo root) is the defaults. */
+static void test_shipped_config_is_defaults(void **state)
+{
+	struct opts o, d;
+	char err[512] = "";
+
+	opts_defaults(&o);
+	if (opts_load_config(&o, "etc/exfild.conf", err, sizeof(err)))
+		fail_msg("etc/exfild.conf: %s", err);
+	opts_defaults(&d);
+	snprintf(d.config, sizeof(d.config), "etc/exfild.conf");
+	assert_memory_equal(&o, &d, sizeof(o));
+}
+
 /* Parsing twice in one process works: getopt state does not leak. */
 static void test_reparse(void **state)
 {
@@ -827,6 +841,7 @@ int main(void)
 		cmocka_unit_test(test_config_text_parser),
 		cmocka_unit_test(test_config_writable_by_others),
 		cmocka_unit_test(test_config_sinks),
+		cmocka_unit_test(test_shipped_config_is_defaults),
 	};
 
 	cmocka_set_message_output(CM_OUTPUT_TAP);
