@@ -417,7 +417,8 @@ int cmd_replay(int argc, char **argv)
 	if (!(m = open_inputs(o, &rc)))
 		goto out;
 	r.loop = loop_new();
-	struct sink_config sc = { .state_dir = o->base.state_dir };	/* syslog HOSTNAME "-" */
+	/* syslog HOSTNAME "-"; replayed alerts never enter the agent's spool */
+	struct sink_config sc = { .state_dir = o->base.state_dir, .no_spool = true };
 	r.sinks = r.loop ? sinkset_new(r.loop, &sc) : NULL;
 	if (!r.sinks || sinkset_add(r.sinks, o->base.output[0], SINK_OUTPUT_KINDS | REC_BIT(REC_FLOW), err, sizeof(err))) {
 		log_err("%s", r.sinks ? err : "out of memory");

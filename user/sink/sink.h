@@ -41,6 +41,12 @@ struct sink_config {
 	const char *tls_cert, *tls_key;	/* client certificate and key; NULL/"": none */
 	const char *host_name;		/* syslog HOSTNAME */
 	size_t queue_max;		/* bytes each sink may hold in memory */
+	/*
+	 * Batch commands (replay): alerts go straight to the sinks' queues,
+	 * never into the agent's spool, which would hand them to the agent's
+	 * own sinks at its next start.
+	 */
+	bool no_spool;
 };
 
 struct sinkset;

@@ -430,14 +430,14 @@ static int open_spool(struct sinkset *ss, char *err, size_t errlen)
 
 int sinkset_open_spool(struct sinkset *ss, char *err, size_t errlen)
 {
-	if (ss->spool || !ss->has_alert_sinks)
+	if (ss->spool || !ss->has_alert_sinks || ss->c.no_spool)
 		return 0;
 	return open_spool(ss, err, errlen);
 }
 
 int sinkset_start(struct sinkset *ss, char *err, size_t errlen)
 {
-	if (!ss->has_alert_sinks || !spool_has_data(ss->c.state_dir))
+	if (!ss->has_alert_sinks || ss->c.no_spool || !spool_has_data(ss->c.state_dir))
 		return 0;
 	if (open_spool(ss, err, errlen))
 		return -1;
@@ -455,7 +455,7 @@ static int emit_alert(struct sinkset *ss, const json_t *rec, const char *line, s
 
 	if (!ss->has_alert_sinks)
 		return 0;
-	if (!ss->spool && !ss->spool_failed) {
+	if (!ss->spool && !ss->spool_failed && !ss->c.no_spool) {
 		char err[512];
 
 		if (open_spool(ss, err, sizeof(err))) {

@@ -340,6 +340,42 @@ static void test_rotation_follower_sees_each_record_once(void **state)
 	sinkset_free(ss);
 }
 
+/* Alerts go through the spool (and a position per sink), unless no_spool. */
+static void test_alerts_spooled_or_not(void **state)
+{
+	const char *p = in_dir(0, "alerts.json"), *st = in_dir(1, "state");
+	const char *spool = in_dir(2, "state/alerts.spool"), *q = in_dir(3, "direct.json");
+	const char *st2 = in_dir(4, "state2");
+	struct sink_config c = { .host_name = "h", .state_dir = st };
+	struct sinkset *ss = open_set(spec_of(p), SINK_OUTPUT_KINDS, &c);
+	struct sinkset_pending pd;
+	struct stat sb;
+	json_t *r = rec_pad(7, 3);
+
+	assert_int_equal(sinkset_emit(ss, REC_ALERT, r), 0);
+	assert_true(sinkset_spooled(ss));
+	sinkset_pending(ss, &pd);
+	assert_int_equal(pd.alerts, 0);	/* a file accepts at once (after fdatasync) */
+	assert_int_equal(stat(spool, &sb), 0);
+	assert_int_equal(sb.st_size, 0);	/* emptied: every sink has it */
+	assert_int_equal(sb.st_mode & 0777, 0600);
+	assert_int_equal(stat(st, &sb), 0);
+	assert_int_equal(sb.st_mode & 0777, 0700);
+	sinkset_free(ss);
+	check_file(p, 7, 8);
+
+	struct sink_config direct = { .host_name = "h", .state_dir = st2, .no_spool = true };
+	ss = open_set(spec_of(q), SINK_OUTPUT_KINDS, &direct);
+	assert_int_equal(sinkset_emit(ss, REC_ALERT, r), 0);
+	assert_false(sinkset_spooled(ss));
+	sinkset_kick(ss);
+	assert_true(sinkset_idle(ss));
+	sinkset_free(ss);
+	check_file(q, 7, 8);
+	assert_int_equal(access(st2, F_OK), -1);	/* no state dir, no spool */
+	json_decref(r);
+}
+
 /* The last record of a drain must not wait for the next drain. */
 static void test_kick_writes_the_rest(void **state)
 {
@@ -527,6 +563,7 @@ int main(void)
 		cmocka_unit_test(test_size_rotation),
 		cmocka_unit_test(test_rotation_follower_sees_each_record_once),
 		cmocka_unit_test(test_kick_writes_the_rest),
+		cmocka_unit_test(test_alerts_spooled_or_not),
 		cmocka_unit_test(test_full_device_counts),
 		cmocka_unit_test(test_full_disk_then_rotation),
 		cmocka_unit_test(test_stalled_pipe_never_blocks),
