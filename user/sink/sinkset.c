@@ -439,8 +439,12 @@ int sinkset_start(struct sinkset *ss, char *err, size_t errlen)
 {
 	if (!ss->has_alert_sinks || ss->c.no_spool || !spool_has_data(ss->c.state_dir))
 		return 0;
-	if (open_spool(ss, err, errlen))
-		return -1;
+	if (open_spool(ss, err, errlen)) {
+		/* Another agent on the same state directory: its leftovers are its
+		 * own to deliver; this one tries the spool again at its first alert. */
+		log_warn("%s; alerts of an earlier run stay there", err);
+		return 0;
+	}
 	log_info("alert spool: %zu alerts from an earlier run to deliver",
 		 spool_count_after(ss->spool, min_acked(ss)));
 	sinkset_kick(ss);
