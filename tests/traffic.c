@@ -75,6 +75,7 @@ struct opts {
 	int report_fd;		/* CHILD_MODE: where to write the totals */
 	int wait_go;		/* marker, then SIGUSR1 before the payload */
 	int until_usr1;		/* drain-race: until SIGUSR1 */
+	int mptcp;		/* not-counted: MPTCP too */
 };
 
 struct addr {
@@ -1040,6 +1041,60 @@ static void case_race(void)
 	print_line(getpid(), SOCK_DGRAM, &u, &udp, comm);
 }
 
+/*
+ * not-counted: sends the README says exfild does not count: UDP-Lite, a
+ * raw IPv4 socket and (--mptcp) MPTCP. Prints "uncounted kind=K bytes=N"
+ * per kind and no sent line: any record of this process is wrong.
+ */
+static void send_uncounted(const char *kind, int type, int proto, int listen_proto)
+{
+	struct addr a = dst_addr;
+	long long bytes = 0;
+	int rx, fd, one = 1;
+
+	set_port(&a, 0);
+	rx = socket(AF_INET, type | SOCK_CLOEXEC, listen_proto);
+	if (rx < 0)
+		die("%s receiver: %s", kind, strerror(errno));
+	setsockopt(rx, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(rx, (struct sockaddr *)&a.ss, a.len) != 0 ||
+	    (type == SOCK_STREAM && listen(rx, 4) != 0))
+		die("%s receiver: %s", kind, strerror(errno));
+	a.len = sizeof(a.ss);
+	getsockname(rx, (struct sockaddr *)&a.ss, &a.len);
+	fd = socket(AF_INET, type | SOCK_CLOEXEC, proto);
+	if (fd < 0)
+		die("%s socket: %s", kind, strerror(errno));
+	if (type == SOCK_STREAM && connect(fd, (struct sockaddr *)&a.ss, a.len) != 0)
+		die("%s connect: %s", kind, strerror(errno));
+	for (int i = 0; i < 10; i++) {
+		ssize_t r = type == SOCK_STREAM ? send(fd, buf, 1000, 0) :
+			    sendto(fd, buf, 1000, 0, (struct sockaddr *)&a.ss, a.len);
+
+		if (r < 0 && errno == EINTR) {
+			i--;
+			continue;
+		}
+		if (r <= 0)
+			die("%s send: %s", kind, r < 0 ? strerror(errno) : "returned 0");
+		bytes += r;
+	}
+	close(fd);
+	close(rx);
+	printf("uncounted kind=%s bytes=%lld\n", kind, bytes);
+}
+
+static void case_not_counted(void)
+{
+	if (addr_family(&dst_addr) != AF_INET)
+		die("not-counted needs an IPv4 --dst");
+	send_uncounted("udplite", SOCK_DGRAM, IPPROTO_UDPLITE, IPPROTO_UDPLITE);
+	/* protocol 253: reserved for experiments (RFC 3692); the kernel adds the header */
+	send_uncounted("raw", SOCK_RAW, 253, 253);
+	if (o.mptcp)
+		send_uncounted("mptcp", SOCK_STREAM, IPPROTO_MPTCP, IPPROTO_MPTCP);
+}
+
 /* ---- main ---------------------------------------------------------------------- */
 
 static void usage(void)
@@ -1047,10 +1102,11 @@ static void usage(void)
 	fprintf(stderr,
 		"usage: traffic CASE [--dst ADDR] [--port N] [--bytes N] [--count N]\n"
 		"               [--threads N] [--dests N] [--sink-netns PATH] [--seconds S]\n"
-		"               [--wait-go] [--until-usr1]\n"
+		"               [--wait-go] [--until-usr1] [--mptcp]\n"
 		"cases: tcp4 tcp6 udp4-conn udp6-conn udp4-unconn udp6-unconn udp4-conn-sendto\n"
 		"       udp6-conn-sendto v4mapped\n"
 		"       sendmmsg writev sendfile splice write threads short short-exec many fill\n"
+		"       not-counted (UDP-Lite, raw, with --mptcp MPTCP: no record may say them)\n"
 		"       drain-race (sends for --seconds S, default 3.5, at most 30)\n");
 	exit(2);
 }
@@ -1094,6 +1150,10 @@ static void parse_args(int argc, char **argv)
 		}
 		if (!strcmp(k, "--until-usr1")) {
 			o.until_usr1 = 1;
+			continue;
+		}
+		if (!strcmp(k, "--mptcp")) {
+			o.mptcp = 1;
 			continue;
 		}
 		if (!v)
@@ -1200,6 +1260,8 @@ int main(int argc, char **argv)
 		case_many();
 	else if (is("drain-race"))
 		case_race();
+	else if (is("not-counted"))
+		case_not_counted();
 	else
 		usage();
 	if (fflush(stdout) != 0)

@@ -23,6 +23,7 @@ less; scengen.anomalous_at), in the format's own clock.
 """
 import argparse
 import gzip
+import ipaddress
 import json
 import os
 import statistics
@@ -146,6 +147,13 @@ def exfild_alerts(path):
 
 # ---- scoring -----------------------------------------------------------------
 
+def same_ip(a, b):
+    try:
+        return a is not None and ipaddress.ip_address(a) == ipaddress.ip_address(b)
+    except ValueError:
+        return False
+
+
 def score(alerts, labels, fmt, host_days):
     """Precision, recall, false alerts per host-day, F1, delays."""
     hostkey = "host" if fmt == "ndjson" else "host_ip"
@@ -158,7 +166,7 @@ def score(alerts, labels, fmt, host_days):
                 continue
             if not (lab["start"] - 1 <= a["t"] <= lab["end"] + GRACE):
                 continue
-            if a.get("ip") == lab["ip"] or (a.get("country") and a.get("country") == lab["country"]):
+            if same_ip(a.get("ip"), lab["ip"]) or (a.get("country") and a.get("country") == lab["country"]):
                 hit = lab
                 break
         a["_tp"] = bool(hit)

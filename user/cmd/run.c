@@ -186,7 +186,7 @@ static int setup(struct agent *a, char *err, size_t errlen)
 		snprintf(a->host, sizeof(a->host), "unknown");
 	a->rctx.host_name = a->host;
 	a->sinks = outputs_open(a->loop, o, a->host, err, errlen);
-	if (!a->sinks || open_enrichment(a, err, errlen))
+	if (!a->sinks || open_enrichment(a, err, errlen) || agent_detect_open(a, err, errlen))
 		return -1;
 	a->ks = ksource_open(&ko, agent_on_proc_event, a, err, errlen);
 	if (!a->ks)
@@ -242,6 +242,7 @@ static void finish_outputs(struct agent *a)
 
 static void teardown(struct agent *a)
 {
+	agent_detect_close(a, false);
 	ctl_close(a->ctl);
 	sinkset_free(a->sinks);	/* before the loop it is registered with */
 	loop_free(a->loop);
@@ -281,6 +282,7 @@ static int agent_run(const struct opts *o)
 	}
 	/* The last interval is written too: nothing counted is dropped on exit. */
 	agent_drain(&a);
+	agent_detect_close(&a, true);
 	finish_outputs(&a);
 	teardown(&a);
 	log_info(a.rc ? "stopped (with errors, see above)" : "stopped");

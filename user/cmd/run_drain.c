@@ -1,4 +1,4 @@
-/* One drain of exfild run: each flow through enrich -> record -> sink. */
+/* One drain of exfild run: each flow through enrich -> record, detect -> sink. */
 #include <errno.h>
 #include <string.h>
 
@@ -27,12 +27,15 @@ static void on_flow(void *arg, const struct flow_obs *obs)
 	struct enriched_flow f;
 	json_t *r;
 
-	if (!a->o->flows || !enrich_flow(&a->enr, obs, &f))
+	if (!enrich_flow(&a->enr, obs, &f))
 		return;
-	r = record_flow(&f, &a->rctx);
-	a->st.flow_records++;
-	sinkset_emit(a->sinks, REC_FLOW, r);
-	json_decref(r);
+	if (a->o->flows) {
+		r = record_flow(&f, &a->rctx);
+		a->st.flow_records++;
+		sinkset_emit(a->sinks, REC_FLOW, r);
+		json_decref(r);
+	}
+	agent_detect_flow(a, &f);
 }
 
 static void report_loss(struct agent *a, const struct loss_counts *loss)
@@ -75,6 +78,7 @@ void agent_drain(struct agent *a)
 		return;
 	}
 	report_loss(a, &loss);
+	agent_detect_tick(a, a->rctx.now_ns);
 	/* Flow records went out as the drain went; what is left goes now. */
 	sinkset_kick(a->sinks);
 	/* Processes that exited before the swap have had their last flow. */

@@ -9,10 +9,11 @@
 #include "tier.h"
 #include "log.h"
 #include "conf_read.h"
+#include "duration.h"
 #include "opts.h"
 #include "sink.h"
 
-enum kind { K_TIER, K_UINT, K_BOOL, K_STR, K_PIN, K_LIST, K_SINKS, K_SIZE, K_LEVEL };
+enum kind { K_TIER, K_UINT, K_BOOL, K_STR, K_PIN, K_LIST, K_SINKS, K_SIZE, K_DUR, K_LEVEL };
 
 struct optdef {
 	const char *name;	/* --name on the command line, name in the config */
@@ -90,6 +91,10 @@ static const struct optdef defs[] = {
 	{ "max-flows", K_UINT, OFF(max_flows), 16, 1u << 24, "N",
 	  "entries per accounting map (65536); more in one interval are counted as lost" },
 	{ "geoip", K_LIST, OFF(geoip), 0, 0, "PATH", "MaxMind DB file for geo data (repeatable)" },
+	{ "alert-threshold", K_UINT, OFF(detect.alert_threshold), 0, 100, "N",
+	  "score (0-100) from which a destination's sum becomes an alert (75)" },
+	{ "learning-period", K_DUR, OFF(detect.learning_ns), 0, 0, "DUR",
+	  "history the baseline needs before any alert: 90s, 15m, 24h, 14d (24h)" },
 	{ "log-level", K_LEVEL, OFF(log_level), 0, 0, "LEVEL", "error, warning, info (default) or debug" },
 };
 #define NDEFS (sizeof(defs) / sizeof(defs[0]))
@@ -110,6 +115,7 @@ void opts_defaults(struct opts *o)
 	snprintf(o->state_dir, sizeof(o->state_dir), "%s", SINK_DEFAULT_STATE_DIR);
 	snprintf(o->pin_path, sizeof(o->pin_path), "/sys/fs/bpf/exfild");
 	snprintf(o->control, sizeof(o->control), "/run/exfild/control.sock");
+	detect_config_defaults(&o->detect);
 }
 
 /*
@@ -222,6 +228,10 @@ static const char *set_text(struct opts *o, const struct optdef *d, const char *
 		*(uint64_t *)p = (uint64_t)n << shift;
 		return NULL;
 	}
+	case K_DUR:
+		if (duration_parse(v, (int64_t *)p))
+			return "expected a duration: seconds, or a number with s, m, h or d (24h)";
+		return NULL;
 	case K_LEVEL:
 		for (int i = 0; i < 4; i++)
 			if (!strcmp(v, levels[i])) {
@@ -265,6 +275,7 @@ static const char *set_setting(struct opts *o, const struct optdef *d, config_se
 			return "expected true or false";
 		*(bool *)((char *)o + d->off) = config_setting_get_bool(s);
 		return NULL;
+	case K_DUR:
 	case K_SIZE:
 		if (type == CONFIG_TYPE_INT || type == CONFIG_TYPE_INT64) {
 			snprintf(num, sizeof(num), "%lld", config_setting_get_int64(s));

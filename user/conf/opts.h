@@ -10,6 +10,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "detect_config.h"
+
 #define OPTS_MAX_GEOIP 8
 #define OPTS_MAX_SINKS 8
 #define OPTS_SINK_LEN 512
@@ -37,6 +39,7 @@ struct opts {
 	char geoip[OPTS_MAX_GEOIP][256];
 	size_t n_geoip;
 	int log_level;			/* enum log_level */
+	struct detect_config detect;	/* thresholds, spans, allowlists */
 };
 
 enum opts_result { OPTS_OK = 0, OPTS_EXIT = 1, OPTS_ERROR = -1 };

@@ -112,6 +112,8 @@ struct idnames *idnames_new(idname_resolve_fn resolve, void *ctx)
 {
 	struct idnames *c = calloc(1, sizeof(*c));
 	pthread_condattr_t ca;
+	sigset_t all, old;
+	int rc;
 
 	if (!c)
 		return NULL;
@@ -126,9 +128,6 @@ struct idnames *idnames_new(idname_resolve_fn resolve, void *ctx)
 	/* The worker takes no signals: they belong to the loop's signalfd, and a
 	 * thread started before the agent blocks them would take SIGTERM's
 	 * default action (killing the agent without its final drain). */
-	sigset_t all, old;
-	int rc;
-
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
 	rc = pthread_create(&c->thread, NULL, worker, c);

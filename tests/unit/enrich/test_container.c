@@ -11,7 +11,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -21,39 +20,11 @@
 #include "json.h"
 #include "proc.h"
 #include "proctest.h"
+#include "../../common/cgroup_wait.h"
 
 static char cgdir[700];	/* left for teardown when an assertion jumps out */
 
 #define EMPTY_WAIT_MS 30000	/* bound on a cgroup emptying after the reap */
-
-/*
- * Wait until cgroup.events says "populated 0" (the kernel empties a cgroup
- * asynchronously after the reap; a change of the file wakes poll with
- * POLLPRI), then remove the cgroup. 0 on success.
- */
-static int rmdir_when_empty(const char *cg)
-{
-	char path[800], buf[256];
-	int fd, left = EMPTY_WAIT_MS;
-
-	snprintf(path, sizeof(path), "%s/cgroup.events", cg);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	for (;;) {
-		ssize_t n = pread(fd, buf, sizeof(buf) - 1, 0);
-		struct pollfd p = { fd, POLLPRI, 0 };
-
-		buf[n > 0 ? n : 0] = '\0';
-		if (strstr(buf, "populated 0") || left <= 0)
-			break;
-		/* Bounded slices: a missed notification costs one slice, never the test. */
-		poll(&p, 1, 1000);
-		left -= 1000;
-	}
-	close(fd);
-	return rmdir(cg);
-}
 
 static void test_container_patterns(void **state)
 {
@@ -149,7 +120,7 @@ static void test_container_cgroup(void **state)
 	json_decref(r);
 
 	stop(pid, hold);
-	assert_int_equal(rmdir_when_empty(cg), 0);
+	assert_int_equal(rmdir_when_empty(cg, EMPTY_WAIT_MS), 0);
 	assert_int_equal(access(cg, F_OK), -1);
 	cgdir[0] = '\0';
 	proc_table_free(pt);
@@ -159,7 +130,7 @@ static int teardown(void **state)
 {
 	kill_kids();
 	if (cgdir[0])
-		rmdir_when_empty(cgdir);
+		rmdir_when_empty(cgdir, EMPTY_WAIT_MS);
 	return 0;
 }
 
