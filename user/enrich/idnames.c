@@ -8,6 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#include <linux/capability.h>
 
 #include "clock.h"
 #include "idnames.h"
@@ -71,9 +75,26 @@ static struct slot *slot_of(struct idnames *c, uint8_t kind, uint32_t id)
 	return &c->slot[h >> 20];	/* top 12 bits: SLOTS = 4096 */
 }
 
+/*
+ * The worker needs no privilege: it gives up every capability of its own
+ * thread (capabilities are per thread, and it starts before the agent
+ * drops its own) and may never regain one. 0 or -1.
+ */
+static int drop_thread_caps(void)
+{
+	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3, .pid = 0 };
+	struct __user_cap_data_struct d[_LINUX_CAPABILITY_U32S_3];
+
+	memset(d, 0, sizeof(d));
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0))
+		return -1;
+	return (int)syscall(SYS_capset, &h, d);
+}
+
 static void *worker(void *arg)
 {
 	struct idnames *c = arg;
+	bool unprivileged = drop_thread_caps() == 0;
 
 	pthread_mutex_lock(&c->mu);
 	for (;;) {
@@ -90,7 +111,8 @@ static void *worker(void *arg)
 		c->qhead = (c->qhead + 1) % QUEUE;
 		c->qlen--;
 		pthread_mutex_unlock(&c->mu);
-		ok = c->resolve(c->ctx, r.kind, r.id, name, sizeof(name));
+		/* Never look up with privileges: without the drop, no names. */
+		ok = unprivileged && c->resolve(c->ctx, r.kind, r.id, name, sizeof(name));
 		pthread_mutex_lock(&c->mu);
 		c->st.resolved++;
 		s = slot_of(c, r.kind, r.id);

@@ -6,7 +6,9 @@
  * it at most until a deadline (the drain's budget); an id not answered by
  * then is "pending" and gets its name on a later look.
  *
- * One thread (the loop) calls these; the worker is internal.
+ * One thread (the loop) calls these; the worker is internal and holds no
+ * capability (it drops its own at start: it runs before the agent drops
+ * the rest, and capabilities are per thread).
  */
 #ifndef EXFILD_IDNAMES_H
 #define EXFILD_IDNAMES_H

@@ -183,6 +183,52 @@ static void test_unknown_process_deferred(void **state)
 	proc_table_free(pt);
 }
 
+/* CapPrm and CapEff of the calling thread, from its own status file. */
+static void thread_caps(unsigned long long *prm, unsigned long long *eff)
+{
+	char line[256];
+	FILE *f = fopen("/proc/thread-self/status", "r");
+
+	*prm = *eff = ~0ULL;
+	while (f && fgets(line, sizeof(line), f)) {
+		sscanf(line, "CapPrm: %llx", prm);
+		sscanf(line, "CapEff: %llx", eff);
+	}
+	if (f)
+		fclose(f);
+}
+
+static unsigned long long worker_prm, worker_eff;
+
+static bool caps_resolve(void *ctx, enum idname_kind kind, uint32_t id, char *name, size_t size)
+{
+	thread_caps(&worker_prm, &worker_eff);
+	snprintf(name, size, "x");
+	return true;
+}
+
+/*
+ * The worker starts before the agent drops its privileges and
+ * capabilities are per thread: it must hold none, or a thread of the
+ * agent would keep them all.
+ */
+static void test_worker_unprivileged(void **state)
+{
+	struct idnames *c = idnames_new(caps_resolve, NULL);
+	unsigned long long prm, eff;
+	char out[8];
+
+	thread_caps(&prm, &eff);
+	if (eff == 0)
+		skip();	/* not root here: nothing to prove */
+	assert_int_equal(idnames_get(c, IDNAME_USER, 7, far(), out, sizeof(out)), IDNAME_KNOWN);
+	assert_int_equal(worker_prm, 0);
+	assert_int_equal(worker_eff, 0);
+	thread_caps(&prm, &eff);
+	assert_true(eff != 0);	/* the caller's thread keeps its own */
+	idnames_free(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -190,6 +236,7 @@ int main(void)
 		cmocka_unit_test(test_nss),
 		cmocka_unit_test(test_process_names_filled_later),
 		cmocka_unit_test(test_unknown_process_deferred),
+		cmocka_unit_test(test_worker_unprivileged),
 	};
 
 	return cmocka_run_group_tests_name("idnames", tests, NULL, NULL);
