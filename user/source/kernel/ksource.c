@@ -8,7 +8,10 @@
 #include "clock.h"
 #include "drain.h"
 #include "ksource.h"
+#include "listeners.h"
 #include "loader.h"
+#include "log.h"
+#include "route_src.h"
 
 struct ksource {
 	struct loader ld;
@@ -74,6 +77,9 @@ struct ksource *ksource_open(const struct ksource_opts *o, ksource_event_fn on_e
 		goto fail;
 	}
 	ks->drain_ready = true;
+	if (listeners_seed(bpf_map__fd(skel->maps.listen_ports)) < 0)
+		log_warn("cannot read the listening TCP ports (/proc/net/tcp): connections "
+			 "accepted before the agent started count as egress");
 	drain_set_cache(&ks->dr, bpf_map__fd(skel->maps.flow_cache), &skel->bss->parity);
 	ks->rb = ring_buffer__new(bpf_map__fd(skel->maps.events), on_ring_event, ks, NULL);
 	if (!ks->rb) {
@@ -114,6 +120,25 @@ static void key_addr(struct ipaddr *out, uint8_t family, const uint8_t *a)
 	memcpy(out->a, a, family == FLOW_AF_INET ? 4 : 16);
 }
 
+static bool addr_is_zero(const uint8_t *a)
+{
+	static const uint8_t zero[16];
+
+	return !memcmp(a, zero, sizeof(zero));
+}
+
+/* The observation's two sides, from the kernel's key. */
+static void key_sides(struct flow_obs *obs, const struct flow_key *k)
+{
+	obs->direction = k->direction == EXFILD_INGRESS ? FLOW_INGRESS : FLOW_EGRESS;
+	obs->remote_port = k->rport;
+	obs->local_port = k->lport;
+	key_addr(&obs->remote, k->family, k->raddr);
+	/* No local address in the kernel (see struct flow_key): ask routing. */
+	if (!addr_is_zero(k->laddr) || !route_source(&obs->remote, k->rport, &obs->local))
+		key_addr(&obs->local, k->family, k->laddr);
+}
+
 long ksource_drain(struct ksource *ks, int64_t now_wall, ksource_flow_fn fn, void *arg,
 		   struct loss_counts *loss, int64_t *swap_mono)
 {
@@ -141,9 +166,7 @@ long ksource_drain(struct ksource *ks, int64_t now_wall, ksource_flow_fn fn, voi
 			/* The kernel keeps no per-send clock (too dear on the hot
 			 * path): the interval ends at the drain. */
 			.end_ns = now_wall,
-			.remote_port = k->dport,
 			.transport = k->proto,
-			.direction = FLOW_EGRESS,
 			.bytes_sent = v->bytes,
 			.calls = v->calls,
 			.has_process = true,
@@ -154,7 +177,7 @@ long ksource_drain(struct ksource *ks, int64_t now_wall, ksource_flow_fn fn, voi
 			.tier = tier,
 		};
 
-		key_addr(&obs.remote, k->family, k->daddr);
+		key_sides(&obs, k);
 		fn(arg, &obs);
 	}
 	return (long)n;
