@@ -1,29 +1,122 @@
 #!/bin/bash
-# Command line, config file and error behaviour of build/exfild (host).
+# Command line, config file, signals and error behaviour of build/exfild (host).
 # Usage: tests/cli.sh PATH-TO-EXFILD
+# Prints "ok cli/NAME" or "not ok cli/NAME # why" per check. Every wait is
+# for an event (a log line, a record in the output) with a generous bound,
+# never a fixed sleep. Needs root, jq, setpriv, taskset and unshare.
 set -u
 X=${1:-build/exfild}
 T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
 PIN=/sys/fs/bpf/exfild-cli-$$
+WAIT_S=60		# bound on every wait for an event
+agents=""
+cleanup() {
+	for p in $agents; do kill -KILL "$p" 2>/dev/null; done
+	rm -rf "$T" "$PIN" "$PIN-stale"
+}
+trap cleanup EXIT
 
 ok() { echo "ok cli/$1"; }
 nok() { echo "not ok cli/$1 # $2"; }
+short() { head -c 400 "$@" | tr '\n' ' '; }
 
-# expect NAME STATUS PATTERN CMD...: exit status and a stderr line matching PATTERN
+for tool in jq setpriv taskset unshare bpftool; do
+	command -v "$tool" >/dev/null || { nok "tools" "$tool is not installed (make deps)"; exit 1; }
+done
+
+# expect NAME STATUS PATTERN CMD...: exit status and a stderr line matching
+# PATTERN; a failing run must say why in exactly one "exfild: error:" line.
 expect() {
 	name=$1 want=$2 pat=$3
 	shift 3
 	# A bound on every run: a test that hangs is a failure, not a stuck CI.
 	timeout 60 "$@" > "$T/out" 2> "$T/err"
 	rc=$?
+	nerr=$(grep -c '^exfild: error:' "$T/err")
 	if [ "$rc" != "$want" ]; then
-		nok "$name" "exit $rc, wanted $want: $(head -c 300 "$T/err" | tr '\n' ' ')"
+		nok "$name" "exit $rc, wanted $want: $(short "$T/err")"
 	elif [ -n "$pat" ] && ! grep -qE -- "$pat" "$T/err" "$T/out"; then
-		nok "$name" "no line matching '$pat' in: $(head -c 300 "$T/err" | tr '\n' ' ')"
+		nok "$name" "no line matching '$pat' in: $(short "$T/err")"
+	elif [ "$want" != 0 ] && [ "$want" != 255 ] && [ "$nerr" != 1 ]; then
+		nok "$name" "expected one 'exfild: error:' line, got $nerr: $(short "$T/err")"
 	else
 		ok "$name"
 	fi
+}
+
+# wait_for FILE ERE: until a line of FILE matches (0), or WAIT_S pass (1).
+wait_for() {
+	end=$(( $(date +%s) + WAIT_S ))
+	until grep -qE -- "$2" "$1" 2>/dev/null; do
+		[ "$(date +%s)" -lt "$end" ] || return 1
+		sleep 0.05
+	done
+}
+
+# wait_rec FILE JQ-CONDITION: until a flow record matching it is in FILE.
+wait_rec() {
+	end=$(( $(date +%s) + WAIT_S ))
+	until [ -n "$(flows "$1" "$2")" ]; do
+		[ "$(date +%s)" -lt "$end" ] || return 1
+		sleep 0.05
+	done
+}
+
+# flows FILE JQ-CONDITION: the flow records matching, one per line.
+flows() {
+	jq -c "select(.event.dataset == \"exfild.flow\" and ($2))" "$1" 2>/dev/null
+}
+
+# start NAME ARGS...: start the agent in the background, wait for its
+# "running:" line; sets $apid. 1 (and a `not ok NAME`) if it never came.
+start() {
+	sname=$1
+	shift
+	"$X" run "$@" > "$T/$sname.stdout" 2> "$T/$sname.err" &
+	apid=$!
+	agents="$agents $apid"
+	if ! wait_for "$T/$sname.err" "exfild: running:"; then
+		nok "$sname" "no 'running:' line within ${WAIT_S}s: $(short "$T/$sname.err")"
+		kill -KILL $apid 2>/dev/null
+		wait $apid 2>/dev/null
+		return 1
+	fi
+}
+
+# stop SIGNAL: signal the agent, wait (bounded) for it; sets $rc (999: it
+# did not exit within WAIT_S and was killed).
+stop() {
+	kill "-$1" $apid
+	end=$(( $(date +%s) + WAIT_S ))
+	# until it is a zombie (field 3 of /proc/PID/stat) or gone
+	while [ -e /proc/$apid ] && [ "$(cut -d')' -f2 /proc/$apid/stat 2>/dev/null | cut -c2)" != Z ]; do
+		if [ "$(date +%s)" -ge "$end" ]; then
+			kill -KILL $apid
+			wait $apid
+			rc=999
+			return
+		fi
+		sleep 0.05
+	done
+	wait $apid
+	rc=$?
+}
+
+# send_udp PORT BYTES [IP]: one write of BYTES on a connected UDP socket
+# from a process whose pid ends up in $spid (bash's /dev/udp, then exec).
+send_udp() {
+	bash -c 'echo $$ > "$0"; exec 3> "/dev/udp/$1/$2"; exec head -c "$3" /dev/zero >&3' \
+		"$T/sender.pid" "${3:-127.0.0.1}" "$1" "$2"
+	spid=$(cat "$T/sender.pid")
+}
+
+# The one record a send_udp must produce, field by field.
+udp_rec() {	# udp_rec PORT BYTES [IP]
+	echo ".process.pid == $spid and .destination.ip == \"${3:-127.0.0.1}\" and
+	      .destination.port == $1 and .network.bytes == $2 and .source.bytes == $2 and
+	      .exfild.calls == 1 and .network.transport == \"udp\" and .network.type == \"ipv4\" and
+	      .network.iana_number == \"17\" and .exfild.tier == \"tracepoint\" and
+	      .process.name == \"head\""
 }
 
 expect help 0 "--max-flows" "$X" run --help
@@ -41,6 +134,20 @@ expect config-bad-value 2 "badval.conf:2: key 'interval': expected a number" "$X
 printf 'interval = 5;\nflows = ;\n' > "$T/syntax.conf"
 expect config-syntax 2 "syntax.conf:2: syntax error" "$X" run --config "$T/syntax.conf"
 expect config-missing 2 "nope.conf: cannot read" "$X" run --config "$T/nope.conf"
+# Bad input that once said "cannot read: Success", blocked forever, or let
+# libconfig's scanner end the process with its own message.
+mkdir "$T/conf.d"
+expect config-directory 2 "conf.d: is a directory, not a config file" "$X" run --config "$T/conf.d"
+mkfifo "$T/conf.fifo"
+expect config-fifo 2 "conf.fifo: is a FIFO, not a config file" "$X" run --config "$T/conf.fifo"
+printf '@include "%s/conf.d"\n' "$T" > "$T/include.conf"
+expect config-include 2 "include.conf:1: @include is not supported" "$X" run --config "$T/include.conf"
+printf 'interval = 5;\n' > "$T/shared.conf"
+chmod 0666 "$T/shared.conf"
+expect config-writable-by-others 2 "shared.conf: the config file is writable by others \(mode 0666\): run chmod go-w" \
+	"$X" run --config "$T/shared.conf"
+expect interval-plus 2 "--interval \+5: expected a whole number" "$X" run --interval "+5"
+expect interval-space 2 "--interval  5: expected a whole number" "$X" run --interval " 5"
 
 # The config file sets options; the command line overrides it.
 printf 'output = "file:%s/fromconf.json";\nflows = true;\ninclude_reserved = true;\nduration = 1;\ninterval = 1;\npin_path = "none";\n' "$T" > "$T/good.conf"
@@ -48,86 +155,199 @@ expect config-applies 0 "running: .*output=file:$T/fromconf.json" "$X" run --con
 expect cli-overrides-config 0 "running: .*output=file:$T/fromcli.json" \
 	"$X" run --config "$T/good.conf" --output "file:$T/fromcli.json"
 
+# With no --config, /etc/exfild/exfild.conf is read if it exists: shown in a
+# private mount namespace whose /etc is an overlay (the host's stays as is).
+mkdir -p "$T/ov"
+printf 'interval = 7;\nduration = 1;\npin_path = "none";\n' > "$T/default.conf"
+expect config-default-path 0 "running: .*interval=7s" unshare -m sh -c '
+	mount -t tmpfs none "$1" && mkdir "$1/up" "$1/work" &&
+	mount -t overlay overlay -o "lowerdir=/etc,upperdir=$1/up,workdir=$1/work" /etc &&
+	mkdir -p /etc/exfild && cp "$2" /etc/exfild/exfild.conf && exec "$3" run' sh "$T/ov" "$T/default.conf" "$X"
+
 # Forced tiers that this kernel cannot do fail with their reason.
 expect fentry-refused 1 "attach: fentry: refused: .*(trampolines|not permitted)" "$X" run --attach fentry --pin-path none
 expect kprobe-refused 1 "attach: kprobe: refused: .*kprobes" "$X" run --attach kprobe --pin-path none
 expect auto-explains 0 "attach: fentry: refused.*" "$X" run --duration 1 --pin-path none
 expect auto-takes-tracepoint 0 "running: tier=tracepoint" "$X" run --duration 1 --pin-path none
 
+expect pin-bpffs-root 1 "pin path /sys/fs/bpf is the root of a bpf filesystem: give exfild a directory of its own there \(--pin-path /sys/fs/bpf/exfild\)" \
+	"$X" run --duration 1 --pin-path /sys/fs/bpf/ --control none
 expect pin-not-bpffs 1 "pin path $T/pins is not on a bpf filesystem" "$X" run --duration 1 --pin-path "$T/pins"
 
+# No BTF (hidden in a private mount namespace): exit 1, saying so.
+expect no-btf 1 "exfild: error: this kernel has no BTF" \
+	unshare -m sh -c 'mount -t tmpfs none /sys/kernel/btf && exec "$0" run --pin-path none --duration 1' "$X"
+
+# --log-level: lines below the level are not printed.
+expect log-level-error 0 "" "$X" run --duration 1 --pin-path none --log-level error
+if [ -s "$T/err" ]; then nok log-level-error-silent "expected no stderr, got: $(short "$T/err")"; else ok log-level-error-silent; fi
+expect log-level-warning 0 "warning: no geo database" "$X" run --duration 1 --pin-path none --log-level warning
+if grep -qE 'running:|attach:|debug:|^libbpf: ' "$T/err"; then nok log-level-warning-filters "info lines printed: $(short "$T/err")"; else ok log-level-warning-filters; fi
+expect log-level-info 0 "running: " "$X" run --duration 1 --pin-path none
+if grep -qE 'debug:|^libbpf: ' "$T/err"; then nok log-level-info-filters "debug lines printed: $(short "$T/err")"; else ok log-level-info-filters; fi
+# debug adds libbpf's own messages
+expect log-level-debug 0 "^libbpf: loading object" "$X" run --duration 1 --pin-path none --log-level debug
+
 # Not root: one line that says what to do.
-if command -v setpriv >/dev/null; then
-	expect not-root 1 "run as root \\(sudo\\)" setpriv --reuid=65534 --regid=65534 --clear-groups "$X" run --duration 1
-	expect make-not-root 2 "\\*\\*\\* exfild: run this as root: sudo make check-root" \
-		setpriv --reuid=65534 --regid=65534 --clear-groups make -s -C "$(pwd)" check-root
-fi
+expect not-root 1 "run as root \\(sudo\\)" setpriv --reuid=65534 --regid=65534 --clear-groups "$X" run --duration 1
+# Said before anything is loaded (as root it would cost ~4 GiB to try).
+expect max-flows-cost 1 "warning: --max-flows 16777216: the accounting maps take about 4.0 GiB of kernel memory" \
+	setpriv --reuid=65534 --regid=65534 --clear-groups "$X" run --max-flows 16777216
+for goal in check-root run test; do
+	setpriv --reuid=65534 --regid=65534 --clear-groups make -s -C "$(pwd)" $goal > "$T/out" 2> "$T/err"
+	rc=$?
+	if [ $rc = 2 ] && [ "$(wc -l < "$T/err")" = 1 ] && [ ! -s "$T/out" ] &&
+	   grep -q "\\*\\*\\* exfild: run this as root: sudo make $goal" "$T/err"; then
+		ok "make-$goal-not-root"
+	else
+		nok "make-$goal-not-root" "exit $rc, wanted 2 and one line; stdout: $(short "$T/out"); stderr: $(short "$T/err")"
+	fi
+done
 
 # While it runs, the maps are pinned with BTF, so bpftool shows named fields.
-"$X" run --duration 4 --interval 1 --pin-path "$PIN" > /dev/null 2> "$T/pin.err" &
-pid=$!
-i=0
-while [ $i -lt 50 ] && ! grep -q "running:" "$T/pin.err"; do sleep 0.2; i=$((i + 1)); done
-head -c 10 /dev/zero > /dev/udp/127.0.0.1/9
-if bpftool map dump pinned "$PIN/flows_a" > "$T/dump" 2>&1 &&
-   bpftool map dump pinned "$PIN/flows_b" >> "$T/dump" 2>&1 && bpftool map dump pinned "$PIN/losses" >> "$T/dump" 2>&1 &&
-   grep -q '"entries"' "$T/dump"; then
-	ok bpftool-dump-pinned
-else
-	nok bpftool-dump-pinned "$(head -c 300 "$T/dump")"
+# Two flows sent on one CPU: the per-CPU last-flow cache (tracepoint tier)
+# moves the first into the accounting map when the second arrives.
+if start bpftool-dump-pinned --interval 3600 --pin-path "$PIN"; then
+	taskset -c 0 bash -c 'echo $$ > "$0"; exec 3> /dev/udp/127.0.0.1/9; exec head -c 10 /dev/zero >&3' "$T/sender.pid"
+	spid=$(cat "$T/sender.pid")
+	taskset -c 0 bash -c 'exec 3> /dev/udp/127.0.0.1/10; exec head -c 20 /dev/zero >&3'
+	for m in flows_a flows_b; do bpftool -j map dump pinned "$PIN/$m"; done > "$T/dump" 2>&1
+	n=$(jq -s '[.[][] | .formatted | select(.key.tgid == '"$spid"' and .key.rport == 9 and .key.proto == 17 and
+		.key.family == 2 and .key.raddr[0:4] == [127,0,0,1] and .value.bytes == 10 and
+		.value.calls == 1)] | length' "$T/dump" 2>&1)
+	if [ "$n" = 1 ]; then
+		ok bpftool-dump-pinned
+	else
+		nok bpftool-dump-pinned "expected one flows_a/flows_b entry {tgid $spid, rport 9, proto 17, raddr 127.0.0.1, bytes 10, calls 1}, got $n: $(short "$T/dump")"
+	fi
+	# A second agent on the same pins is refused, naming the first (issue 7,
+	# defect 5): it would unlink the first's maps and both would count.
+	expect second-agent-refused 1 "another exfild agent \(pid $apid\) is running with pin path $PIN " \
+		"$X" run --duration 1 --pin-path "$PIN" --control none
+	if [ -e "$PIN/flows_a" ]; then ok second-agent-left-pins; else nok second-agent-left-pins "$PIN/flows_a gone"; fi
+	stop TERM
+	if [ $rc = 0 ] && [ ! -e "$PIN" ]; then ok clean-exit-unpins; else nok clean-exit-unpins "exit $rc, $PIN left: $(ls "$PIN" 2>&1)"; fi
 fi
-wait $pid
-rc=$?
-if [ $rc = 0 ] && [ ! -e "$PIN" ]; then ok clean-exit-unpins; else nok clean-exit-unpins "exit $rc, $PIN left: $(ls "$PIN" 2>&1)"; fi
 
-# SIGTERM: final drain, exit 0.
-"$X" run --interval 60 --flows --include-reserved --pin-path none --output "file:$T/term.json" 2> "$T/term.err" &
-pid=$!
-i=0
-while [ $i -lt 50 ] && ! grep -q "running:" "$T/term.err"; do sleep 0.2; i=$((i + 1)); done
-# bash's /dev/udp: a connected UDP socket, one 777-byte write.
-head -c 777 /dev/zero > /dev/udp/127.0.0.1/9
-kill -TERM $pid
-wait $pid
-rc=$?
-if [ $rc = 0 ] && grep -q '"port":9}' "$T/term.json" && grep -q '"bytes":777' "$T/term.json"; then
-	ok sigterm-final-drain
-else
-	nok sigterm-final-drain "exit $rc; records: $(head -c 300 "$T/term.json")"
+# A killed agent leaves its pins; the next start replaces them with its own
+# maps, and removes them when it exits cleanly.
+if start stale-pins-first --interval 3600 --pin-path "$PIN-stale"; then
+	old=$(bpftool -j map show pinned "$PIN-stale/flows_a" | jq .id)
+	kill -KILL $apid
+	wait $apid 2>/dev/null
+	if [ ! -e "$PIN-stale/flows_a" ]; then
+		nok stale-pins-replaced "kill -9 left no pins to replace"
+	elif start stale-pins-replaced --interval 3600 --pin-path "$PIN-stale"; then
+		new=$(bpftool -j map show pinned "$PIN-stale/flows_a" | jq .id)
+		stop TERM
+		if [ -z "$old" ] || [ -z "$new" ] || [ "$old" = "$new" ]; then
+			nok stale-pins-replaced "flows_a map id before kill -9: '$old', after restart: '$new'"
+		elif [ $rc != 0 ] || [ -e "$PIN-stale" ]; then
+			nok stale-pins-replaced "exit $rc, $PIN-stale left: $(ls "$PIN-stale" 2>&1)"
+		else
+			ok stale-pins-replaced
+		fi
+	fi
 fi
+
+# SIGTERM and SIGINT: final drain (the interval never ends), exit 0; the
+# port and bytes in one record, with every field the send determines.
+for sig in TERM INT; do
+	if start "sig$sig-final-drain" --interval 3600 --flows --include-reserved --pin-path none \
+		--output "file:$T/$sig.json"; then
+		send_udp 9 777
+		stop $sig
+		n=$(flows "$T/$sig.json" "$(udp_rec 9 777)" | wc -l)
+		if [ $rc = 0 ] && [ "$n" = 1 ]; then
+			ok "sig$sig-final-drain"
+		else
+			nok "sig$sig-final-drain" "exit $rc, $n records for pid $spid 127.0.0.1:9 udp 777 bytes; records: $(short "$T/$sig.json")"
+		fi
+	fi
+done
+
+# Default scope: without --include-reserved, loopback (127/8) is not reported.
+if start default-scope --interval 3600 --flows --pin-path none --output "file:$T/scope.json"; then
+	send_udp 9 333
+	stop TERM
+	if [ $rc = 0 ] && [ -z "$(flows "$T/scope.json" ".destination.port == 9 and .network.bytes == 333")" ] &&
+	   [ -f "$T/scope.json" ]; then
+		ok default-scope
+	else
+		nok default-scope "exit $rc; expected no record for 127.0.0.1:9, got: $(short "$T/scope.json" 2>&1)"
+	fi
+fi
+
+# --flows off: no flow records, but loss records still written (a map of 16
+# flows and 40 destinations).
+if start flows-off --interval 3600 --include-reserved --max-flows 16 --pin-path none \
+	--output "file:$T/noflows.json"; then
+	for p in $(seq 20001 20040); do send_udp $p 5; done
+	stop TERM
+	nflow=$(jq -c 'select(.event.dataset == "exfild.flow")' "$T/noflows.json" 2>&1 | wc -l)
+	nloss=$(jq -c 'select(.event.dataset == "exfild.loss" and .exfild.loss.entries > 0)' "$T/noflows.json" 2>&1 | wc -l)
+	if [ $rc = 0 ] && [ "$nflow" = 0 ] && [ "$nloss" = 1 ]; then
+		ok flows-off
+	else
+		nok flows-off "exit $rc; expected 0 flow records and 1 loss record, got $nflow and $nloss: $(short "$T/noflows.json" 2>&1)"
+	fi
+fi
+
+# SIGHUP: the output file is reopened (after rotation) and the geo database
+# reloaded. The interval never ends, so only the SIGHUP can load the new one.
+printf '{"127.1.0.0/16": {"country": "US", "country_name": "United States"}}\n' > "$T/us.json"
+printf '{"127.1.0.0/16": {"country": "NZ", "country_name": "New Zealand"}}\n' > "$T/nz.json"
+if tools/mkmmdb.pl --schema country --in "$T/us.json" --out "$T/geo.mmdb" &&
+   tools/mkmmdb.pl --schema country --in "$T/nz.json" --out "$T/nz.mmdb" &&
+   cp "$T/geo.mmdb" "$T/hup.mmdb" && cp "$T/nz.mmdb" "$T/hup-nz.mmdb"; then
+	if start sighup --interval 3600 --flows --include-reserved --pin-path none \
+		--geoip "$T/hup.mmdb" --output "file:$T/hup.json"; then
+		mv "$T/hup.json" "$T/hup.json.1" || nok sighup "the output file was not created at start"	# rotated
+		mv "$T/hup-nz.mmdb" "$T/hup.mmdb"
+		kill -HUP $apid
+		if wait_for "$T/sighup.err" "geo database $T/hup.mmdb reloaded"; then
+			send_udp 4003 444 127.1.0.9
+			stop TERM
+			n=$(flows "$T/hup.json" "$(udp_rec 4003 444 127.1.0.9) and
+				.destination.geo.country_iso_code == \"NZ\"" | wc -l)
+			if [ $rc = 0 ] && [ "$n" = 1 ] && [ ! -s "$T/hup.json.1" ]; then
+				ok sighup
+			else
+				nok sighup "exit $rc; $n NZ records in the reopened file; new: $(short "$T/hup.json" 2>&1); rotated: $(short "$T/hup.json.1")"
+			fi
+		else
+			nok sighup "no 'geo database ... reloaded' line after SIGHUP: $(short "$T/sighup.err")"
+			stop KILL
+		fi
+	fi
+else
+	nok sighup "tools/mkmmdb.pl failed"
+fi
+
 # Geo: a corrupt database at start is an error naming the file; none is a
 # warning; a database replaced by rename while flows are written is picked
 # up at the next drain and nothing is lost.
 head -c 4096 /dev/urandom > "$T/corrupt.mmdb"
 expect geo-corrupt-start 1 "corrupt.mmdb" "$X" run --duration 1 --pin-path none --geoip "$T/corrupt.mmdb"
 expect geo-none-warns 0 "warning: no geo database" "$X" run --duration 1 --pin-path none
-printf '{"127.1.0.0/16": {"country": "US", "country_name": "United States"}}\n' > "$T/us.json"
-printf '{"127.1.0.0/16": {"country": "NZ", "country_name": "New Zealand"}}\n' > "$T/nz.json"
-if tools/mkmmdb.pl --schema country --in "$T/us.json" --out "$T/geo.mmdb" &&
-   tools/mkmmdb.pl --schema country --in "$T/nz.json" --out "$T/nz.mmdb"; then
-	"$X" run --interval 1 --flows --include-reserved --pin-path none --geoip "$T/geo.mmdb" \
-		--output "file:$T/geo.json" 2> "$T/geo.err" &
-	pid=$!
-	i=0
-	while [ $i -lt 50 ] && ! grep -q "running:" "$T/geo.err"; do sleep 0.2; i=$((i + 1)); done
-	head -c 1111 /dev/zero > /dev/udp/127.1.0.7/4001
-	sleep 1.5
-	mv "$T/nz.mmdb" "$T/geo.mmdb"	# atomic replace, as geoipupdate does
-	sleep 1.5
-	head -c 2222 /dev/zero > /dev/udp/127.1.0.7/4002
-	sleep 1.5
-	kill -TERM $pid
-	wait $pid
-	rc=$?
-	if [ $rc = 0 ] && grep '"port":4001' "$T/geo.json" | grep -q '"country_iso_code":"US"' &&
-	   grep '"port":4002' "$T/geo.json" | grep -q '"country_iso_code":"NZ"' &&
-	   grep '"port":4001' "$T/geo.json" | grep -q '"bytes":1111' &&
-	   grep '"port":4002' "$T/geo.json" | grep -q '"bytes":2222'; then
+if [ -f "$T/nz.mmdb" ] && start geo-atomic-replace --interval 1 --flows --include-reserved \
+	--pin-path none --geoip "$T/geo.mmdb" --output "file:$T/geo.json"; then
+	send_udp 4001 1111 127.1.0.7
+	r1=$(udp_rec 4001 1111 127.1.0.7)
+	if wait_rec "$T/geo.json" "$r1"; then
+		mv "$T/nz.mmdb" "$T/geo.mmdb"	# atomic replace, as geoipupdate does
+		wait_for "$T/geo-atomic-replace.err" "geo database $T/geo.mmdb changed on disk, reloaded"
+		send_udp 4002 2222 127.1.0.7
+		wait_rec "$T/geo.json" ".destination.port == 4002"
+	fi
+	r2=$(udp_rec 4002 2222 127.1.0.7)
+	stop TERM
+	n1=$(flows "$T/geo.json" "$r1 and .destination.geo.country_iso_code == \"US\"" | wc -l)
+	n2=$(flows "$T/geo.json" "$r2 and .destination.geo.country_iso_code == \"NZ\"" | wc -l)
+	if [ $rc = 0 ] && [ "$n1" = 1 ] && [ "$n2" = 1 ]; then
 		ok geo-atomic-replace
 	else
-		nok geo-atomic-replace "exit $rc; $(grep -E '"port":400[12]' "$T/geo.json" | head -c 400)"
+		nok geo-atomic-replace "exit $rc; US records for 4001: $n1, NZ records for 4002: $n2: $(short "$T/geo.json")"
 	fi
-else
-	nok geo-atomic-replace "tools/mkmmdb.pl failed"
 fi
 exit 0

@@ -6,11 +6,26 @@
  * traffic pattern and prints, per (sending pid, destination), the totals
  * summed from the return values of its own syscalls:
  *
- *   sent pid=P transport=tcp|udp dst=IP port=N bytes=N calls=N comm=NAME
- *        src=IP sports=N[,N...] [acked=N]
+ *   sent pid=P transport=tcp|udp dst=IP port=N bytes=N calls=N comm=NAME start=TICKS
+ *        src=IP sports=N[,N...] [direction=ingress] [acked=N] [pieces=N] [argv=A,B,...]
  *
  * src is the local address the packets left from and sports the local
- * ports of the sockets that sent (exfild's source.ip / source.port).
+ * ports of the sockets that sent (exfild's source.ip / source.port);
+ * direction=ingress marks what a server sent on connections its peers
+ * opened (dst is then the peer, port this host's service port).
+ *
+ * start is the sender's start time (/proc/PID/stat field 22, read before it
+ * is reaped); argv is given for a sender that exec'd with another argv than
+ * traffic's own (short-exec's child). pieces (sendfile, splice): the page
+ * pieces the file ranges sent span, summed over the calls: kernels before
+ * 6.5 hand a socket one tcp_sendpage() call per piece.
+ *
+ * --wait-go (short, short-exec): the sender first sends one marker (a
+ * datagram of its own for short's parent, the first byte of the TCP stream
+ * for short-exec's child), then waits for SIGUSR1 before the rest, so the
+ * test can wait until the agent has seen the process alive. drain-race with
+ * --until-usr1 sends until SIGUSR1 (--seconds is then only the upper bound),
+ * so the test ends it once the agent's output shows it spanned drains.
  *
  * The integration test compares these lines with what exfild recorded.
  * Statically linked: it also runs in a busybox-only initramfs.
@@ -40,7 +55,7 @@
 #include <unistd.h>
 
 #define RUN_TIMEOUT_S	60	/* the whole run; SIGALRM ends it */
-#define ACK_WAIT_MS	5000	/* max wait for the peer to ack everything */
+#define ACK_WAIT_MS	30000	/* bound on the wait for the peer to ack everything */
 #define MAX_CHUNK	(4 << 20)
 #define MAX_BYTES	(1LL << 32)
 #define MAX_THREADS	64
@@ -63,6 +78,9 @@ struct opts {
 	const char *netns;	/* receivers live in this net namespace */
 	long long ms;		/* drain-race: how long to send */
 	int report_fd;		/* CHILD_MODE: where to write the totals */
+	int wait_go;		/* marker, then SIGUSR1 before the payload */
+	int until_usr1;		/* drain-race: until SIGUSR1 */
+	int mptcp;		/* not-counted: MPTCP too */
 };
 
 struct addr {
@@ -81,6 +99,7 @@ struct tot {
 	struct addr src;
 	int ports[MAX_PORTS];
 	int nports;
+	long long pieces;	/* sendfile/splice: page-cache pages each call spanned */
 };
 
 static struct opts o = { .threads = 4, .dests = 1100, .report_fd = -1, .ms = 3500 };
@@ -215,6 +234,7 @@ static void tot_add(struct tot *t, const struct tot *x)
 {
 	t->bytes += x->bytes;
 	t->calls += x->calls;
+	t->pieces += x->pieces;
 	if (x->acked >= 0)
 		t->acked = (t->acked < 0 ? 0 : t->acked) + x->acked;
 	if (!t->nports)
@@ -253,34 +273,88 @@ static void src_str(const struct tot *t, const struct addr *dst, char *out, size
 		close(fd);
 }
 
+/* Field 22 of /proc/PID/stat: start time in clock ticks since boot; -1 if unknown. */
+static long long start_ticks(pid_t pid)
+{
+	char path[64], b[1024], *p;
+	unsigned long long v = 0;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	n = read(fd, b, sizeof(b) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	b[n] = '\0';
+	p = strrchr(b, ')');	/* comm may hold spaces */
+	for (int field = 2; p && field < 22; field++)
+		p = strchr(p + 1, ' ');
+	if (!p || sscanf(p + 1, "%llu", &v) != 1)
+		return -1;
+	return (long long)v;
+}
+
 /*
  * One line. port is the service port: the peer's for what this host
  * opened, this host's own for what a peer opened (ingress: a server's
  * answers to the client at peer).
  */
-static void print_sent(pid_t pid, int proto, const struct addr *peer, int port, int ingress,
-		       const struct tot *t, const char *comm)
+static void print_sent_ex(pid_t pid, long long start, int proto, const struct addr *peer, int port,
+			  int ingress, const struct tot *t, const char *comm, const char *argv)
 {
 	char ip[INET6_ADDRSTRLEN], src[INET6_ADDRSTRLEN];
 
 	addr_str(peer, ip, sizeof(ip));
 	src_str(t, peer, src, sizeof(src));
-	printf("sent pid=%d transport=%s dst=%s port=%d bytes=%lld calls=%lld comm=%s src=%s sports=",
-	       (int)pid, proto == SOCK_STREAM ? "tcp" : "udp", ip, port, t->bytes, t->calls,
-	       comm, src);
+	printf("sent pid=%d transport=%s dst=%s port=%d bytes=%lld calls=%lld comm=%s start=%lld "
+	       "src=%s sports=", (int)pid, proto == SOCK_STREAM ? "tcp" : "udp", ip, port,
+	       t->bytes, t->calls, comm, start, src);
 	for (int i = 0; i < t->nports; i++)
 		printf("%s%d", i ? "," : "", t->ports[i]);
 	if (ingress)
 		printf(" direction=ingress");
 	if (t->acked >= 0)
 		printf(" acked=%lld", t->acked);
+	if (t->pieces > 0)
+		printf(" pieces=%lld", t->pieces);
+	if (argv)
+		printf(" argv=%s", argv);
 	putchar('\n');
 }
 
+static void print_line_ex(pid_t pid, long long start, int proto, const struct addr *a,
+			  const struct tot *t, const char *comm, const char *argv)
+{
+	print_sent_ex(pid, start, proto, a, get_port(a), 0, t, comm, argv);
+}
+
+static void print_sent(pid_t pid, int proto, const struct addr *peer, int port, int ingress,
+		       const struct tot *t, const char *comm)
+{
+	print_sent_ex(pid, start_ticks(pid), proto, peer, port, ingress, t, comm, NULL);
+}
+
+/* A line for this process (or a child not reaped yet: start is read now). */
 static void print_line(pid_t pid, int proto, const struct addr *a,
 		       const struct tot *t, const char *comm)
 {
-	print_sent(pid, proto, a, get_port(a), 0, t, comm);
+	print_line_ex(pid, start_ticks(pid), proto, a, t, comm, NULL);
+}
+
+/* --wait-go: block until SIGUSR1 (SIGUSR1 is blocked from main on). */
+static void wait_go(void)
+{
+	sigset_t set;
+	int sig;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR1);
+	while (sigwait(&set, &sig) != 0)
+		;
 }
 
 static void my_comm(char out[16])
@@ -524,6 +598,14 @@ static void tcp_one(const struct addr *dst, enum how how, struct tot *t)
 	tot_add(t, &mine);
 }
 
+/* Pages of the file that [off, off + len) touches. */
+static long long page_pieces(long long off, long long len)
+{
+	long page = sysconf(_SC_PAGESIZE);
+
+	return (off % page + len + page - 1) / page;
+}
+
 /* A temp file holding `bytes` bytes, already unlinked. */
 static int temp_file(long long bytes)
 {
@@ -560,7 +642,7 @@ static void tcp_sendfile(const struct addr *dst, struct tot *t)
 	off_t off = 0;
 
 	while (off < o.bytes) {
-		long long left = o.bytes - off;
+		long long left = o.bytes - off, at = off;
 		ssize_t r = sendfile(fd, file, &off, left < chunk ? left : chunk);
 
 		if (r < 0 && errno == EINTR)
@@ -569,6 +651,7 @@ static void tcp_sendfile(const struct addr *dst, struct tot *t)
 			die("sendfile: %s", r < 0 ? strerror(errno) : "returned 0");
 		t->bytes += r;
 		t->calls++;
+		t->pieces += page_pieces(at, r);
 	}
 	note_local(t, fd);
 	t->acked = tcp_acked(fd, t->bytes);
@@ -586,13 +669,14 @@ static void tcp_splice(const struct addr *dst, struct tot *t)
 	if (pipe2(p, O_CLOEXEC) != 0)
 		die("pipe: %s", strerror(errno));
 	while (off < o.bytes) {
-		long long left = o.bytes - off;
+		long long left = o.bytes - off, at = off;
 		ssize_t in = splice(file, &off, p[1], NULL, left < chunk ? left : chunk, 0);
 
 		if (in < 0 && errno == EINTR)
 			continue;
 		if (in <= 0)
 			die("splice from file: %s", in < 0 ? strerror(errno) : "returned 0");
+		t->pieces += page_pieces(at, in);
 		while (in > 0) {
 			ssize_t r = splice(p[0], NULL, fd, NULL, in, 0);
 
@@ -815,16 +899,41 @@ static pid_t wait_child(pid_t pid)
 	return pid;
 }
 
+/* Wait until pid exited, read its start time, then reap it. */
+static long long wait_child_start(pid_t pid)
+{
+	siginfo_t si;
+	long long start;
+
+	while (waitid(P_PID, pid, &si, WEXITED | WNOWAIT) != 0)
+		if (errno != EINTR)
+			die("waitid: %s", strerror(errno));
+	start = start_ticks(pid);
+	wait_child(pid);
+	return start;
+}
+
 /* A short-lived child sends a UDP burst and exits at once. */
 static void case_short(void)
 {
 	struct { struct tot t; char comm[16]; int err; } *sh;
+	long long start;
 	pid_t pid;
 
 	rx_for_dst(SOCK_DGRAM);
 	sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (sh == MAP_FAILED)
 		die("mmap: %s", strerror(errno));
+	if (o.wait_go) {
+		/* The parent's marker: once the agent wrote it, it knows us alive. */
+		struct tot m = { .acked = -1 };
+		int fd = sock_to(SOCK_DGRAM, &dst_addr, 0);
+
+		send_loop(fd, H_SENDTO, &dst_addr, 1, 1, &m);
+		close(fd);
+		wait_go();
+		print_line(getpid(), SOCK_DGRAM, &dst_addr, &m, comm);
+	}
 	fflush(stdout);
 	pid = fork();
 	if (pid < 0)
@@ -853,17 +962,18 @@ static void case_short(void)
 		note_local(&sh->t, fd);
 		_exit(0);
 	}
-	wait_child(pid);
+	start = wait_child_start(pid);
 	sh->t.acked = -1;
-	print_line(pid, SOCK_DGRAM, &dst_addr, &sh->t, sh->comm);
+	print_line_ex(pid, start, SOCK_DGRAM, &dst_addr, &sh->t, sh->comm, NULL);
 }
 
 /* A child execs this program again, which sends over TCP and reports back. */
 static void case_short_exec(void)
 {
 	char self[4096], a_port[16], a_bytes[32], a_count[16], a_fd[16], ip[INET6_ADDRSTRLEN];
-	char rep[192], ccomm[16] = "";
+	char rep[192], ccomm[16] = "", args[4400];
 	struct tot t = { .acked = -1 };
+	long long start;
 	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1), got = 0;
 	int p[2];
 	pid_t pid;
@@ -886,12 +996,16 @@ static void case_short_exec(void)
 		die("fork: %s", strerror(errno));
 	if (pid == 0) {
 		char *argv[] = { self, CHILD_MODE, "--dst", ip, "--port", a_port, "--bytes",
-				 a_bytes, "--count", a_count, "--report-fd", a_fd, NULL };
+				 a_bytes, "--count", a_count, "--report-fd", a_fd,
+				 o.wait_go ? "--wait-go" : NULL, NULL };
 
 		close(p[0]);
 		execv(self, argv);
 		_exit(127);
 	}
+	/* What the child's process.args must be (no argument holds a comma). */
+	snprintf(args, sizeof(args), "%s,%s,--dst,%s,--port,%s,--bytes,%s,--count,%s,--report-fd,%s%s",
+		 self, CHILD_MODE, ip, a_port, a_bytes, a_count, a_fd, o.wait_go ? ",--wait-go" : "");
 	close(p[1]);
 	while (got < (ssize_t)sizeof(rep) - 1) {
 		ssize_t r = read(p[0], rep + got, sizeof(rep) - 1 - got);
@@ -904,12 +1018,12 @@ static void case_short_exec(void)
 	}
 	rep[got] = '\0';
 	close(p[0]);
-	wait_child(pid);
+	start = wait_child_start(pid);
 	if (sscanf(rep, "%lld %lld %lld %15s %45s %d", &t.bytes, &t.calls, &t.acked, ccomm,
 		   ip, &t.ports[0]) != 6 || parse_addr(ip, t.ports[0], &t.src) != 0)
 		die("child report unreadable: '%s'", rep);
 	t.nports = 1;
-	print_line(pid, SOCK_STREAM, &dst_addr, &t, ccomm);
+	print_line_ex(pid, start, SOCK_STREAM, &dst_addr, &t, ccomm, args);
 }
 
 /* The exec'd half of short-exec: send, then report totals on a pipe. */
@@ -919,7 +1033,18 @@ static void child_tcp(void)
 	char rep[192], ip[INET6_ADDRSTRLEN];
 	int n;
 
-	tcp_one(&dst_addr, H_SEND, &t);
+	if (o.wait_go) {
+		/* The first byte is the marker; the rest once the test says go. */
+		int fd = sock_to(SOCK_STREAM, &dst_addr, 1);
+
+		send_loop(fd, H_SEND, &dst_addr, 1, 1, &t);
+		wait_go();
+		send_loop(fd, H_SEND, &dst_addr, o.bytes - 1, chunk_of(o.bytes, o.count), &t);
+		t.acked = tcp_acked(fd, t.bytes);
+		close(fd);
+	} else {
+		tcp_one(&dst_addr, H_SEND, &t);
+	}
 	addr_str(&t.src, ip, sizeof(ip));
 	n = snprintf(rep, sizeof(rep), "%lld %lld %lld %s %s %d\n", t.bytes, t.calls, t.acked,
 		     comm, ip, t.ports[0]);
@@ -962,6 +1087,8 @@ static void case_many(void)
  * drain-race: send without pause for o.ms while the agent swaps and drains
  * its map; every byte must show up in exactly one interval's record.
  */
+static volatile int race_stop;	/* drain-race: SIGUSR1 came */
+
 struct race {
 	int type;
 	struct addr dst;
@@ -977,7 +1104,7 @@ static void *race_send(void *arg)
 	long long chunk = r->type == SOCK_STREAM ? RACE_CHUNK : 1000;
 
 	/* Small sends, so many of them land right at a map swap. */
-	while (now_ms() < r->deadline)
+	while (!race_stop && now_ms() < r->deadline)
 		send_loop(fd, how, &r->dst, chunk, chunk, &r->t);
 	if (r->type == SOCK_STREAM)
 		r->t.acked = tcp_acked(fd, r->t.bytes);
@@ -1002,6 +1129,20 @@ static void case_race(void)
 				      i < RACE_TCP ? dst_addr : u, deadline, { .acked = -1 } };
 		if (pthread_create(&th[i], NULL, race_send, &r[i]) != 0)
 			die("pthread_create: %s", strerror(errno));
+	}
+	if (o.until_usr1) {
+		sigset_t set;
+		long long left;
+
+		sigemptyset(&set);
+		sigaddset(&set, SIGUSR1);
+		while ((left = deadline - now_ms()) > 0) {
+			struct timespec ts = { left / 1000, (left % 1000) * 1000000 };
+
+			if (sigtimedwait(&set, NULL, &ts) == SIGUSR1)
+				break;
+		}
+		__atomic_store_n(&race_stop, 1, __ATOMIC_SEQ_CST);
 	}
 	for (int i = 0; i <= RACE_TCP; i++) {
 		struct tot *x = i < RACE_TCP ? &tcp : &udp;
@@ -1141,6 +1282,60 @@ static void case_accept(void)
 	}
 }
 
+/*
+ * not-counted: sends the README says exfild does not count: UDP-Lite, a
+ * raw IPv4 socket and (--mptcp) MPTCP. Prints "uncounted kind=K bytes=N"
+ * per kind and no sent line: any record of this process is wrong.
+ */
+static void send_uncounted(const char *kind, int type, int proto, int listen_proto)
+{
+	struct addr a = dst_addr;
+	long long bytes = 0;
+	int rx, fd, one = 1;
+
+	set_port(&a, 0);
+	rx = socket(AF_INET, type | SOCK_CLOEXEC, listen_proto);
+	if (rx < 0)
+		die("%s receiver: %s", kind, strerror(errno));
+	setsockopt(rx, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(rx, (struct sockaddr *)&a.ss, a.len) != 0 ||
+	    (type == SOCK_STREAM && listen(rx, 4) != 0))
+		die("%s receiver: %s", kind, strerror(errno));
+	a.len = sizeof(a.ss);
+	getsockname(rx, (struct sockaddr *)&a.ss, &a.len);
+	fd = socket(AF_INET, type | SOCK_CLOEXEC, proto);
+	if (fd < 0)
+		die("%s socket: %s", kind, strerror(errno));
+	if (type == SOCK_STREAM && connect(fd, (struct sockaddr *)&a.ss, a.len) != 0)
+		die("%s connect: %s", kind, strerror(errno));
+	for (int i = 0; i < 10; i++) {
+		ssize_t r = type == SOCK_STREAM ? send(fd, buf, 1000, 0) :
+			    sendto(fd, buf, 1000, 0, (struct sockaddr *)&a.ss, a.len);
+
+		if (r < 0 && errno == EINTR) {
+			i--;
+			continue;
+		}
+		if (r <= 0)
+			die("%s send: %s", kind, r < 0 ? strerror(errno) : "returned 0");
+		bytes += r;
+	}
+	close(fd);
+	close(rx);
+	printf("uncounted kind=%s bytes=%lld\n", kind, bytes);
+}
+
+static void case_not_counted(void)
+{
+	if (addr_family(&dst_addr) != AF_INET)
+		die("not-counted needs an IPv4 --dst");
+	send_uncounted("udplite", SOCK_DGRAM, IPPROTO_UDPLITE, IPPROTO_UDPLITE);
+	/* protocol 253: reserved for experiments (RFC 3692); the kernel adds the header */
+	send_uncounted("raw", SOCK_RAW, 253, 253);
+	if (o.mptcp)
+		send_uncounted("mptcp", SOCK_STREAM, IPPROTO_MPTCP, IPPROTO_MPTCP);
+}
+
 /* ---- main ---------------------------------------------------------------------- */
 
 static void usage(void)
@@ -1148,9 +1343,11 @@ static void usage(void)
 	fprintf(stderr,
 		"usage: traffic CASE [--dst ADDR] [--port N] [--bytes N] [--count N]\n"
 		"               [--threads N] [--dests N] [--sink-netns PATH] [--seconds S]\n"
+		"               [--wait-go] [--until-usr1] [--mptcp]\n"
 		"cases: tcp4 tcp6 udp4-conn udp6-conn udp4-unconn udp6-unconn udp4-conn-sendto\n"
 		"       udp6-conn-sendto v4mapped\n"
 		"       sendmmsg writev sendfile splice write threads short short-exec many fill\n"
+		"       not-counted (UDP-Lite, raw, with --mptcp MPTCP: no record may say them)\n"
 		"       drain-race (sends for --seconds S, default 3.5, at most 30)\n"
 		"       accept4 (a TCP server answering clients from 127.0.0.11-13, and\n"
 		"       a UDP exchange 127.0.0.14 <-> 127.0.0.24)\n");
@@ -1190,6 +1387,18 @@ static void parse_args(int argc, char **argv)
 	for (int i = 2; i < argc; i++) {
 		const char *k = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 
+		if (!strcmp(k, "--wait-go")) {
+			o.wait_go = 1;
+			continue;
+		}
+		if (!strcmp(k, "--until-usr1")) {
+			o.until_usr1 = 1;
+			continue;
+		}
+		if (!strcmp(k, "--mptcp")) {
+			o.mptcp = 1;
+			continue;
+		}
 		if (!v)
 			usage();
 		if (!strcmp(k, "--dst"))
@@ -1226,7 +1435,13 @@ int main(int argc, char **argv)
 	int udp, v6;
 	size_t bufsz;
 
+	sigset_t usr1;
+
 	parse_args(argc, argv);
+	/* Blocked in every thread: wait_go() and drain-race take it with sigwait. */
+	sigemptyset(&usr1);
+	sigaddset(&usr1, SIGUSR1);
+	sigprocmask(SIG_BLOCK, &usr1, NULL);
 	signal(SIGPIPE, SIG_IGN);	/* a send error is reported, not fatal */
 	signal(SIGALRM, on_alarm);
 	alarm(RUN_TIMEOUT_S);
@@ -1290,6 +1505,8 @@ int main(int argc, char **argv)
 		case_race();
 	else if (is("accept4"))
 		case_accept();
+	else if (is("not-counted"))
+		case_not_counted();
 	else
 		usage();
 	if (fflush(stdout) != 0)

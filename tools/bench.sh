@@ -13,3 +13,7 @@ echo
 echo "## Geo lookups"
 echo
 build/tests/bench_geo
+echo
+echo "## Replay throughput"
+echo
+tools/bench-replay.sh

@@ -8,10 +8,9 @@
 
 #include "cmd.h"
 #include "log.h"
+#include "version.h"
 
-#ifndef EXFILD_VERSION
-#define EXFILD_VERSION "0.1.0"
-#endif
+
 
 static int do_help(int argc, char **argv);
 
@@ -27,6 +26,10 @@ static const struct cmd {
 	const char *help;
 } cmds[] = {
 	{ "run", cmd_run, "load the probes and report flows (see exfild run --help)" },
+	{ "replay", cmd_replay, "score recorded flows and Zeek conn.logs (see exfild replay --help)" },
+	{ "status", cmd_status, "how the running agent is doing (see exfild status --help)" },
+	{ "test-alert", cmd_test_alert,
+	  "send test alerts through the alert sinks and wait until delivered (see --help)" },
 	{ "version", do_version, "print the version" },
 	{ "help", do_help, "this text" },
 };

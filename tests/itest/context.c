@@ -4,8 +4,10 @@
 #include <fcntl.h>
 #include <openssl/evp.h>
 #include <stdio.h>
+#include <libgen.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "itest.h"
@@ -46,48 +48,71 @@ static int sha256_file(const char *path, char hex[65], char *why, size_t n)
 	return ok ? 0 : -1;
 }
 
-/* The user name /etc/passwd gives uid, or "" (parsed here: static NSS is unreliable). */
-static void passwd_name(unsigned uid, char *out, size_t n)
+/* The name /etc/passwd (or /etc/group) gives id, or "" (parsed here: static NSS is unreliable). */
+static void id_name(const char *file, unsigned id, char *out, size_t n)
 {
 	char line[1024];
-	FILE *f = fopen("/etc/passwd", "r");
+	FILE *f = fopen(file, "r");
 
 	out[0] = '\0';
 	while (f && !out[0] && fgets(line, sizeof(line), f)) {
 		char *save = NULL, *name = strtok_r(line, ":", &save);
 		char *pw = name ? strtok_r(NULL, ":", &save) : NULL;
-		char *id = pw ? strtok_r(NULL, ":", &save) : NULL;
+		char *num = pw ? strtok_r(NULL, ":", &save) : NULL;
 
-		if (id && strtoul(id, NULL, 10) == uid && *id >= '0' && *id <= '9')
+		if (num && strtoul(num, NULL, 10) == id && *num >= '0' && *num <= '9')
 			scopy(out, n, name);
 	}
 	if (f)
 		fclose(f);
 }
 
+/* As the README defines executable_writable_by_others: file or directory. */
+static int writable_by_others(const char *path)
+{
+	char dir[PATH_MAX];
+	struct stat st;
+
+	scopy(dir, sizeof(dir), path);
+	if (stat(path, &st) != 0 || (st.st_mode & 022) || st.st_uid != 0)
+		return 1;
+	return stat(dirname(dir), &st) != 0 || (st.st_mode & 022) || st.st_uid != 0;
+}
+
 /* Fill `want`: what every traffic record's process and user fields must say. */
 void want_setup(void)
 {
+	ssize_t k = readlink("/proc/self/exe", want.self_exe, sizeof(want.self_exe) - 1);
+	FILE *f = fopen("/proc/self/comm", "r");
+
+	want.self_exe[k > 0 ? k : 0] = '\0';
+	if (!f || !fgets(want.self_name, sizeof(want.self_name), f))
+		want.self_name[0] = '\0';
+	want.self_name[strcspn(want.self_name, "\n")] = '\0';
+	if (f)
+		fclose(f);
+	want.self_start = proc_start_ticks(getpid());
+	want.cgroup_id = cgroup_id_self();
+	if (!getcwd(want.cwd, sizeof(want.cwd)))
+		want.cwd[0] = '\0';
 	snprintf(want.uid, sizeof(want.uid), "%u", (unsigned)getuid());
-	passwd_name(getuid(), want.user, sizeof(want.user));
+	snprintf(want.gid, sizeof(want.gid), "%u", (unsigned)getgid());
+	id_name("/etc/passwd", getuid(), want.user, sizeof(want.user));
+	id_name("/etc/group", getgid(), want.group, sizeof(want.group));
 	if (!realpath(traffic_path, want.exe)) {
 		snprintf(want.why, sizeof(want.why), "realpath %s: %s", traffic_path, strerror(errno));
 		scopy(want.exe, sizeof(want.exe), traffic_path);
 		return;
 	}
+	want.exe_writable = writable_by_others(want.exe);
 	if (sha256_file(want.exe, want.sha256, want.why, sizeof(want.why)) != 0)
 		want.sha256[0] = '\0';
-	fprintf(stderr, "itest: traffic is %s, sha256 %s, uid %s (%s)\n", want.exe,
-		want.sha256[0] ? want.sha256 : want.why, want.uid,
-		want.user[0] ? want.user : "not in /etc/passwd");
+	fprintf(stderr, "itest: traffic is %s, sha256 %s, uid %s (%s), gid %s, cgroup id %lld, cwd %s\n",
+		want.exe, want.sha256[0] ? want.sha256 : want.why, want.uid,
+		want.user[0] ? want.user : "not in /etc/passwd", want.gid, want.cgroup_id, want.cwd);
 }
 
-static int is_hex32(const char *s)
-{
-	return strlen(s) == 32 && strspn(s, "0123456789abcdef") == 32;
-}
-
-static int str_is(json_t *j, const char *path, const char *exp, char *why, size_t n)
+int str_is(json_t *j, const char *path, const char *exp, char *why, size_t n)
 {
 	json_t *v = jget(j, path);
 
@@ -98,7 +123,7 @@ static int str_is(json_t *j, const char *path, const char *exp, char *why, size_
 	return 0;
 }
 
-static int int_is(json_t *j, const char *path, long long exp, char *why, size_t n)
+int int_is(json_t *j, const char *path, long long exp, char *why, size_t n)
 {
 	json_t *v = jget(j, path);
 
@@ -113,116 +138,232 @@ static int int_is(json_t *j, const char *path, long long exp, char *why, size_t 
 	return 0;
 }
 
-/* pid, parent, name, executable, entity ids. */
-int proc_ok(const struct run_case *c, const struct sent *s, json_t *j,
-		   const struct output *o, char *why, size_t n)
+int absent(json_t *j, const char *path, char *why, size_t n)
 {
-	int child = s->pid != c->traffic_pid;
-	const char *eid = jstr(j, "process.entity_id");
-	json_t *peid = jget(j, "process.parent.entity_id");
+	if (!jget(j, path))
+		return 1;
+	snprintf(why, n, "expected no %s (context_source %s), got one", path,
+		 jstr(j, "exfild.process.context_source"));
+	return 0;
+}
 
-	if (child != c->child) {
-		snprintf(why, n, "expected the sender to be %s (pid %d), got pid %d",
-			 c->child ? "a child of traffic" : "traffic itself", (int)c->traffic_pid,
-			 s->pid);
-		return 0;
-	}
-	if (!int_is(j, "process.parent.pid", child ? c->traffic_pid : getpid(), why, n) ||
-	    !str_is(j, "process.name", s->comm, why, n) ||
-	    !str_is(j, "process.executable", want.exe, why, n))
-		return 0;
-	if (!is_hex32(eid)) {
-		snprintf(why, n, "expected process.entity_id of 32 hex digits, got '%s'", eid);
-		return 0;
-	}
-	if (child && !json_is_string(peid)) {
-		snprintf(why, n, "expected process.parent.entity_id (parent is traffic), got none");
-		return 0;
-	}
-	if (peid && !strcmp(json_string_value(peid) ? json_string_value(peid) : "", eid)) {
-		snprintf(why, n, "expected process.entity_id to differ from the parent's, both %s", eid);
-		return 0;
-	}
-	return 1;
+static int bool_is(json_t *j, const char *path, int exp, char *why, size_t n)
+{
+	json_t *v = jget(j, path);
+
+	if (json_is_boolean(v) && json_is_true(v) == exp)
+		return 1;
+	snprintf(why, n, "expected %s=%s, got %s", path, exp ? "true" : "false",
+		 json_is_boolean(v) ? (json_is_true(v) ? "true" : "false") : "(absent or not a boolean)");
+	return 0;
+}
+
+/* A start time in ticks as the record prints it, to a tick (10 ms) and a clock read. */
+static int start_is(json_t *j, const char *path, long long ticks, char *why, size_t n)
+{
+	long long got = iso_ms(jstr(j, path)), exp = start_ms_of(ticks);
+
+	if (ticks >= 0 && got >= 0 && got >= exp - 11 && got <= exp + 11)
+		return 1;
+	snprintf(why, n, "expected %s at %lld ms (start tick %lld), got '%s' (%lld)", path, exp,
+		 ticks, jstr(j, path), got);
+	return 0;
+}
+
+static int eid_is(json_t *j, const char *path, int pid, long long ticks, char *why, size_t n)
+{
+	char eid[33];
+
+	entity_id_of(pid, ticks, eid);
+	return str_is(j, path, eid, why, n);
 }
 
 /*
- * The agent handled the exec event after the process had exited (a busy or
- * slow machine): it can only give what the event carries, no hash and no
- * args, and says so. That fallback is by design; these records are listed
- * on stderr and everything they do carry is still checked.
+ * What a record's context must be, by where it came from. The sender is
+ * traffic itself, or a child of it (short: forked, short-exec: exec'd):
+ *   exec, lookup  /proc read while it ran: everything, exactly;
+ *   exit_event    short's child, never exec'd, seen at its exit: what its
+ *                 parent (traffic, recorded alive first) had: executable,
+ *                 hash, argv, file facts; no working_directory;
+ *   event         traffic itself, gone before the agent read /proc (a
+ *                 loaded machine): only what the exec event carries: no
+ *                 hash (skipped, process_gone), no args, no directory.
+ *   exec, lookup with hash_status skipped (open_failed or process_gone) and
+ *                 exited: the process exited while the agent read /proc
+ *                 (after the exe link, before the hash could open it): the
+ *                 executable exactly, no hash; what came after may be absent.
+ * short and short-exec wait until the agent recorded them alive (--wait-go),
+ * so for them the first two are the only ones allowed.
  */
-static int context_gone(json_t *j)
+enum ctx { CTX_FULL, CTX_PARENT, CTX_EVENT, CTX_RACED, CTX_BAD };
+
+static int raced(json_t *j)
 {
-	return !strcmp(jstr(j, "exfild.process.context_source"), "event") &&
-	       !strcmp(jstr(j, "exfild.process.hash_status"), "skipped") &&
-	       !strcmp(jstr(j, "exfild.process.hash_reason"), "process_gone");
+	const char *why = jstr(j, "exfild.process.hash_reason");
+
+	return !strcmp(jstr(j, "exfild.process.hash_status"), "skipped") &&
+	       (!strcmp(why, "open_failed") || !strcmp(why, "process_gone")) &&
+	       json_is_true(jget(j, "exfild.process.exited"));
 }
 
-void note_gone(const struct run_case *c, const struct output *o)
+static enum ctx ctx_of(const struct run_case *c, const struct sent *s, json_t *j)
 {
-	int gone = 0;
+	const char *src = jstr(j, "exfild.process.context_source");
+	int child = s->pid != c->traffic_pid, forked = child && !strcmp(c->kase, "short");
 
-	for (size_t i = 0; i < c->n; i++)
-		for (size_t k = 0; k < o->n; k++)
-			gone += rec_matches(&o->r[k], &c->s[i]) && context_gone(o->r[k].j);
-	if (gone)
-		fprintf(stderr, "itest: %s: %d record(s) with exec-event context only (the process "
-			"was gone when the agent looked): no hash or args to check\n", c->name, gone);
+	if (!strcmp(src, "exec") && !forked)
+		return raced(j) && !c->child ? CTX_RACED : CTX_FULL;
+	if (!strcmp(src, "lookup") && forked)
+		return CTX_FULL;
+	if (!strcmp(src, "exit_event") && forked)
+		return CTX_PARENT;
+	if (!strcmp(src, "event") && !child)
+		return CTX_EVENT;
+	return CTX_BAD;
 }
 
-/* The executable's hash; "pending" is fine until the final drain. */
+static const char *ctx_allowed(const struct run_case *c, const struct sent *s)
+{
+	if (s->pid == c->traffic_pid)
+		return "exec or event";
+	return !strcmp(c->kase, "short") ? "lookup or exit_event" : "exec";
+}
+
+/* pid, parent, name, executable, start times, entity ids, directory, file facts. */
+int proc_ok(const struct run_case *c, const struct sent *s, json_t *j,
+	    const struct output *o, char *why, size_t n)
+{
+	int child = s->pid != c->traffic_pid;
+	char tname[16];
+	enum ctx x = ctx_of(c, s, j);
+
+	if (child && !c->child) {
+		snprintf(why, n, "expected the sender to be traffic itself (pid %d), got pid %d",
+			 (int)c->traffic_pid, s->pid);
+		return 0;
+	}
+	if (x == CTX_BAD) {
+		snprintf(why, n, "expected exfild.process.context_source %s, got '%s'",
+			 ctx_allowed(c, s), jstr(j, "exfild.process.context_source"));
+		return 0;
+	}
+	scopy(tname, sizeof(tname), strrchr(want.exe, '/') ? strrchr(want.exe, '/') + 1 : want.exe);
+	if (!int_is(j, "process.pid", s->pid, why, n) ||
+	    !str_is(j, "process.name", s->comm, why, n) ||
+	    !str_is(j, "process.executable", want.exe, why, n) ||
+	    !start_is(j, "process.start", s->start, why, n) ||
+	    !eid_is(j, "process.entity_id", s->pid, s->start, why, n) ||
+	    !int_is(j, "process.parent.pid", child ? c->traffic_pid : getpid(), why, n) ||
+	    !str_is(j, "process.parent.name", child ? tname : want.self_name, why, n) ||
+	    !str_is(j, "process.parent.executable", child ? want.exe : want.self_exe, why, n) ||
+	    !start_is(j, "process.parent.start", child ? c->start : want.self_start, why, n) ||
+	    !eid_is(j, "process.parent.entity_id", child ? c->traffic_pid : getpid(),
+		    child ? c->start : want.self_start, why, n))
+		return 0;
+	if (x == CTX_RACED && !jget(j, "process.working_directory"))
+		;	/* read after the exe link: may be gone */
+	else if (x == CTX_FULL || x == CTX_RACED) {
+		if (!str_is(j, "process.working_directory", want.cwd, why, n))
+			return 0;
+	} else if (!absent(j, "process.working_directory", why, n)) {
+		return 0;
+	}
+	if (x == CTX_EVENT || (x == CTX_RACED && !jget(j, "exfild.process.executable_deleted")))
+		return absent(j, "exfild.process.executable_deleted", why, n);
+	return bool_is(j, "exfild.process.executable_deleted", 0, why, n) &&
+	       bool_is(j, "exfild.process.fileless", 0, why, n) &&
+	       bool_is(j, "exfild.process.executable_writable_by_others", want.exe_writable, why, n);
+}
+
+/* Per context: the executable's exact hash, or exactly why there is none. */
 int hash_ok(const struct run_case *c, const struct sent *s, json_t *j,
-		   const struct output *o, char *why, size_t n)
+	    const struct output *o, char *why, size_t n)
 {
 	const char *st = jstr(j, "exfild.process.hash_status");
+	enum ctx x = ctx_of(c, s, j);
 
-	if (context_gone(j) && !jget(j, "process.hash"))
-		return 1;
-
-	if (!strcmp(st, "pending")) {
-		if (strcmp(jstr(j, "@timestamp"), o->last_ts) != 0)
-			return 1;
-		snprintf(why, n, "expected exfild.process.hash_status=ok by the final drain, "
-			 "got pending");
-		return 0;
-	}
-	if (strcmp(st, "ok") != 0) {
-		snprintf(why, n, "expected exfild.process.hash_status=ok, got '%s' (reason: %s)",
-			 st, jstr(j, "exfild.process.hash_reason"));
-		return 0;
-	}
+	if (x == CTX_BAD)
+		return proc_ok(c, s, j, o, why, n);
+	if (x == CTX_EVENT)
+		return str_is(j, "exfild.process.hash_status", "skipped", why, n) &&
+		       str_is(j, "exfild.process.hash_reason", "process_gone", why, n) &&
+		       absent(j, "process.hash", why, n);
+	if (x == CTX_RACED)
+		return absent(j, "process.hash", why, n);
+	/* Before the warm-up saw "ok", the hashing budget may still be busy elsewhere. */
+	if (c->warmup && !strcmp(st, "pending"))
+		return absent(j, "process.hash", why, n) && absent(j, "exfild.process.hash_reason", why, n);
 	if (!want.sha256[0]) {
 		snprintf(why, n, "cannot check process.hash.sha256: %s", want.why);
 		return 0;
 	}
-	return str_is(j, "process.hash.sha256", want.sha256, why, n);
+	return str_is(j, "exfild.process.hash_status", "ok", why, n) &&
+	       absent(j, "exfild.process.hash_reason", why, n) &&
+	       str_is(j, "process.hash.sha256", want.sha256, why, n);
 }
 
 int user_ok(const struct run_case *c, const struct sent *s, json_t *j,
-		   const struct output *o, char *why, size_t n)
+	    const struct output *o, char *why, size_t n)
 {
 	return str_is(j, "user.id", want.uid, why, n) &&
-	       (!want.user[0] || str_is(j, "user.name", want.user, why, n));
+	       (!want.user[0] || str_is(j, "user.name", want.user, why, n)) &&
+	       str_is(j, "group.id", want.gid, why, n) &&
+	       (!want.group[0] || str_is(j, "group.name", want.group, why, n));
 }
 
+/* process.args exactly the argv the sender ran with; command_line the same joined by spaces. */
 int args_ok(const struct run_case *c, const struct sent *s, json_t *j,
-		   const struct output *o, char *why, size_t n)
+	    const struct output *o, char *why, size_t n)
 {
-	json_t *a0 = json_array_get(jget(j, "process.args"), 0);
-	const char *line = jstr(j, "process.command_line");
+	const char *exp = s->argv ? s->argv : c->argv;
+	json_t *args = jget(j, "process.args");
+	char line[4400], got[4400] = "";
+	size_t i;
+	json_t *v;
 
-	if (context_gone(j) && !jget(j, "process.args") && !jget(j, "process.command_line"))
-		return 1;
-	if (!json_is_string(a0) || !json_string_value(a0)[0]) {
-		snprintf(why, n, "expected process.args[0], got %s",
-			 jget(j, "process.args") ? "an empty or odd args array" : "no process.args");
+	if (ctx_of(c, s, j) == CTX_BAD)
+		return proc_ok(c, s, j, o, why, n);
+	if (ctx_of(c, s, j) == CTX_EVENT ||
+	    (ctx_of(c, s, j) == CTX_RACED && !args))	/* read after the exe link */
+		return absent(j, "process.args", why, n) && absent(j, "process.command_line", why, n);
+	json_array_foreach(args, i, v)
+		snprintf(got + strlen(got), sizeof(got) - strlen(got), "%s%s", i ? "," : "",
+			 json_is_string(v) ? json_string_value(v) : "(not a string)");
+	if (!json_is_array(args) || strcmp(got, exp) != 0) {
+		snprintf(why, n, "expected process.args=[%s], got [%s]", exp,
+			 json_is_array(args) ? got : "(absent)");
 		return 0;
 	}
-	if (!strstr(line, c->kase)) {
-		snprintf(why, n, "expected process.command_line to contain '%s', got '%s'",
-			 c->kase, line);
-		return 0;
-	}
-	return 1;
+	scopy(line, sizeof(line), exp);
+	for (char *p = line; *p; p++)
+		if (*p == ',')
+			*p = ' ';
+	return str_is(j, "process.command_line", line, why, n);
+}
+
+/* Where each case's contexts came from (stderr, for the person reading the log). */
+void note_sources(const struct run_case *c, const struct output *o)
+{
+	char list[256] = "";
+	const char *seen[8];
+	int count[8] = { 0 }, n_seen = 0;
+
+	for (size_t i = 0; i < c->n; i++)
+		for (size_t k = 0; k < o->n; k++) {
+			const char *src;
+			int x;
+
+			if (!rec_matches(&o->r[k], &c->s[i]))
+				continue;
+			src = jstr(o->r[k].j, "exfild.process.context_source");
+			for (x = 0; x < n_seen && strcmp(seen[x], src); x++)
+				;
+			if (x == n_seen && n_seen < 8)
+				seen[n_seen++] = src;
+			if (x < 8)
+				count[x]++;
+		}
+	for (int x = 0; x < n_seen; x++)
+		snprintf(list + strlen(list), sizeof(list) - strlen(list), " %s=%d", seen[x], count[x]);
+	fprintf(stderr, "itest: %s: context sources:%s\n", c->name, list);
 }

@@ -70,6 +70,8 @@ void load_output(const char *path, struct output *o)
 			r.ingress = !strcmp(jstr(j, "network.direction"), "ingress");
 			r.port = jint(j, "destination.port", -1);
 			r.bytes = jint(j, r.ingress ? "destination.bytes" : "source.bytes", 0);
+			r.calls = jint(j, "exfild.calls", -1);
+			scopy(r.ipstr, sizeof(r.ipstr), jstr(j, r.ingress ? "source.ip" : "destination.ip"));
 			scopy(r.transport, sizeof(r.transport), jstr(j, "network.transport"));
 			scopy(r.name, sizeof(r.name), jstr(j, "process.name"));
 			scopy(r.ts, sizeof(r.ts), jstr(j, "@timestamp"));
@@ -99,23 +101,30 @@ void free_output(struct output *o)
 	o->n = 0;
 }
 
+/*
+ * The destination as text, exactly: traffic prints IPv4 (also what it sent
+ * v4-mapped) as a.b.c.d, so a record saying ::ffff:a.b.c.d matches nothing.
+ */
 int rec_matches(const struct rec *r, const struct sent *s)
 {
 	return r->pid == s->pid && r->port == s->port && r->ingress == s->ingress &&
-	       !strcmp(r->transport, s->transport) && !memcmp(r->ip, s->ip, 16);
+	       !strcmp(r->transport, s->transport) && !strcmp(r->ipstr, s->ipstr);
 }
 
-/* The agent's bytes for one sent line; *names_ok: every record named comm. */
-long long recorded(const struct output *o, const struct sent *s, int *nrec, int *names_ok)
+/* The agent's bytes (and calls) for one sent line; *names_ok: every record named comm. */
+long long recorded(const struct output *o, const struct sent *s, int *nrec, int *names_ok,
+		   long long *calls)
 {
 	long long sum = 0;
 
 	*nrec = 0;
 	*names_ok = 1;
+	*calls = 0;
 	for (size_t i = 0; i < o->n; i++) {
 		if (!rec_matches(&o->r[i], s))
 			continue;
 		sum += o->r[i].bytes;
+		*calls += o->r[i].calls;
 		(*nrec)++;
 		if (strcmp(o->r[i].name, s->comm) != 0)
 			*names_ok = 0;

@@ -6,109 +6,35 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
 
+#include "agent.h"
+#include "agent_lock.h"
 #include "clock.h"
 #include "cmd.h"
+#include "ctl.h"
 #include "enrich.h"
 #include "exehash.h"
 #include "geo.h"
+#include "json.h"
 #include "ksource.h"
 #include "log.h"
+#include "version.h"
 #include "loop.h"
 #include "opts.h"
+#include "privs.h"
 #include "proc.h"
 #include "record.h"
+#include "outputs.h"
 #include "sink.h"
+#include "status.h"
+#include "status_record.h"
 #include "tier.h"
-
-/* Processes whose context is kept; past it the least recently used live
- * ones are re-read from /proc when needed. Bounds memory at ~16 KiB each. */
-#define PROC_TABLE_MAX 16384
-
-struct agent {
-	const struct opts *o;
-	struct loop *loop;
-	struct ksource *ks;
-	struct sink *sink;
-	struct geo *geo;
-	struct proc_table *procs;
-	struct exehash *hashes;
-	struct enricher enr;
-	struct record_ctx rctx;
-	int sig_fd, timer_fd;
-	struct loop_timer end_timer;
-	bool stop;
-	int rc;
-	char host[256];
-	uint64_t dropped_seen;	/* sink drops already reported */
-};
-
-static void on_proc_event(void *arg, const struct proc_event *ev)
-{
-	struct agent *a = arg;
-
-	if (ev->kind == PROC_EV_EXEC)
-		proc_table_on_exec(a->procs, ev);
-	else
-		proc_table_on_exit(a->procs, ev);
-}
-
-/* One flow of the drain, through the stages. */
-static void on_flow(void *arg, const struct flow_obs *obs)
-{
-	struct agent *a = arg;
-	struct enriched_flow f;
-	json_t *r;
-
-	if (!a->o->flows || !enrich_flow(&a->enr, obs, &f))
-		return;
-	r = record_flow(&f, &a->rctx);
-	sink_write(a->sink, r);
-	json_decref(r);
-}
-
-static void report_loss(struct agent *a, const struct loss_counts *loss)
-{
-	uint64_t dropped = sink_dropped(a->sink) - a->dropped_seen;
-	json_t *r;
-
-	a->dropped_seen += dropped;
-	if (!loss->bytes && !loss->entries && !loss->events && !dropped)
-		return;
-	log_warn("lost %llu bytes in %llu sends, %llu process events and %llu records "
-		 "this interval (accounting map full: raise --max-flows; ring buffer or "
-		 "output queue full)",
-		 (unsigned long long)loss->bytes, (unsigned long long)loss->entries,
-		 (unsigned long long)loss->events, (unsigned long long)dropped);
-	r = record_loss(loss, dropped, &a->rctx);
-	sink_write(a->sink, r);
-	json_decref(r);
-}
-
-static void drain_once(struct agent *a)
-{
-	struct loss_counts loss;
-	int64_t swap_mono;
-
-	geo_maybe_reload(a->geo);
-	/* Executables wait to be hashed; a budget keeps a huge one from stalling us. */
-	exehash_pump(a->hashes, exehash_budget(a->o->interval));
-	a->rctx.now_ns = clock_ns(CLOCK_REALTIME);
-	if (ksource_drain(a->ks, a->rctx.now_ns, on_flow, a, &loss, &swap_mono) < 0) {
-		log_err("draining the accounting map failed: %s", strerror(errno));
-		a->rc = 1;
-		return;
-	}
-	report_loss(a, &loss);
-	sink_flush(a->sink);
-	/* Processes that exited before the swap have had their last flow. */
-	proc_table_gc(a->procs, (uint64_t)swap_mono);
-}
 
 static void on_events(void *arg, int fd, uint32_t events)
 {
@@ -122,7 +48,7 @@ static void on_timer(void *arg, int fd, uint32_t events)
 
 	/* Missed ticks (a long drain) collapse into one drain. */
 	if (read(fd, &ticks, sizeof(ticks)) == (ssize_t)sizeof(ticks))
-		drain_once(a);
+		agent_drain(a);
 }
 
 static void on_signal(void *arg, int fd, uint32_t events)
@@ -133,7 +59,7 @@ static void on_signal(void *arg, int fd, uint32_t events)
 	while (read(fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
 		if (si.ssi_signo == SIGHUP) {
 			log_info("SIGHUP: reopening output and geo databases");
-			sink_reopen(a->sink);
+			sinkset_reopen(a->sinks);
 			geo_reload(a->geo);
 		} else {
 			a->stop = true;
@@ -157,6 +83,12 @@ static int open_signal_fd(void)
 	sigaddset(&set, SIGHUP);
 	if (sigprocmask(SIG_BLOCK, &set, NULL))
 		return -1;
+	/* An ignored signal is discarded, never queued for the signalfd, and a
+	 * shell starts background jobs with SIGINT ignored: take them back
+	 * (blocked first, so the default action never runs). */
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGHUP, SIG_DFL);
 	signal(SIGPIPE, SIG_IGN);
 	return signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
 }
@@ -197,6 +129,25 @@ static int open_enrichment(struct agent *a, char *err, size_t errlen)
 	return 0;
 }
 
+static int maps_usable(void *arg)
+{
+	return ksource_maps_usable(arg);
+}
+
+/* Loaded, attached, pinned and opened: keep only what the loop needs (privs.h). */
+static int drop_privileges(struct agent *a, char *err, size_t errlen)
+{
+	char *kept;
+
+	if (privs_drop(maps_usable, a->ks, err, errlen))
+		return -1;
+	kept = privs_describe();
+	log_info("privileges dropped: capabilities now %s, no-new-privs set",
+		 kept ? kept : "unknown");
+	free(kept);
+	return 0;
+}
+
 static int setup(struct agent *a, char *err, size_t errlen)
 {
 	const struct opts *o = a->o;
@@ -206,38 +157,94 @@ static int setup(struct agent *a, char *err, size_t errlen)
 		.pin_path = o->pin_path[0] && strcmp(o->pin_path, "none") ? o->pin_path : NULL,
 	};
 
+	/* Signals blocked before any thread exists (enrich starts one), so
+	 * every thread inherits the mask and they only come through the fd. */
+	a->sig_fd = open_signal_fd();
 	if (ksource_preflight(err, errlen))
 		return -1;
+	/* Before anything is pinned: a second agent on the same pins stops here. */
+	if (ko.pin_path) {
+		a->lock_fd = agent_lock_take(AGENT_RUN_DIR, ko.pin_path, err, errlen);
+		if (a->lock_fd < 0)
+			return -1;
+	}
+	a->loop = loop_new();
+	if (!a->loop) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	/* Before loading anything: an agent that cannot serve its socket
+	 * says so first. Another live agent's socket is left alone. */
+	if (strcmp(o->control, "none")) {
+		char why[512];
+
+		a->ctl = ctl_open(a->loop, o->control, agent_answer, a, why, sizeof(why));
+		if (!a->ctl)
+			log_warn("%s; exfild status cannot reach this agent", why);
+	}
 	if (gethostname(a->host, sizeof(a->host) - 1))
 		snprintf(a->host, sizeof(a->host), "unknown");
 	a->rctx.host_name = a->host;
-	a->sink = sink_open(o->output, err, errlen);
-	if (!a->sink || open_enrichment(a, err, errlen))
+	a->sinks = outputs_open(a->loop, o, a->host, err, errlen);
+	if (!a->sinks || open_enrichment(a, err, errlen) || agent_detect_open(a, err, errlen))
 		return -1;
-	a->ks = ksource_open(&ko, on_proc_event, a, err, errlen);
+	a->ks = ksource_open(&ko, agent_on_proc_event, a, err, errlen);
 	if (!a->ks)
 		return -1;
 	/* After attaching: a process started now is seen by the exec hook or the scan. */
 	proc_table_scan(a->procs);
-	a->loop = loop_new();
-	a->sig_fd = open_signal_fd();
 	a->timer_fd = open_timer_fd(o->interval);
-	if (!a->loop || a->sig_fd < 0 || a->timer_fd < 0 ||
+	if (a->sig_fd < 0 || a->timer_fd < 0 ||
 	    loop_add(a->loop, ksource_event_fd(a->ks), EPOLLIN, on_events, a) ||
 	    loop_add(a->loop, a->sig_fd, EPOLLIN, on_signal, a) ||
 	    loop_add(a->loop, a->timer_fd, EPOLLIN, on_timer, a)) {
 		snprintf(err, errlen, "cannot set up the event loop: %s", strerror(errno));
 		return -1;
 	}
+	a->st = (struct agent_status){
+		.version = EXFILD_VERSION, .pid = (uint32_t)getpid(),
+		.started_unix_ns = clock_ns(CLOCK_REALTIME), .tier = tier_name(ksource_tier(a->ks)),
+		.pin_dir = ksource_pin_dir(a->ks), .interval_s = o->interval,
+		.max_flows = o->max_flows,
+	};
 	if (o->duration)
 		loop_timer_set(a->loop, &a->end_timer,
 			       clock_ns(CLOCK_MONOTONIC) + (int64_t)o->duration * NS_PER_SEC,
 			       on_duration_end, a);
-	return 0;
+	return drop_privileges(a, err, errlen);
+}
+
+/*
+ * What is queued gets a moment to go out; a receiver or disk that takes
+ * nothing must not hold the exit up (SIGTERM ends the agent within a
+ * second). Records that never left are an error; spooled alerts are not
+ * lost, the next run delivers them.
+ */
+#define EXIT_FLUSH_NS (500 * 1000000LL)
+
+static void finish_outputs(struct agent *a)
+{
+	struct sinkset_pending p;
+	char where[2048];
+
+	outputs_flush(a->loop, a->sinks, EXIT_FLUSH_NS);
+	sinkset_pending(a->sinks, &p);
+	sinkset_describe(a->sinks, where, sizeof(where));
+	if (p.records) {
+		log_err("exiting with %llu records never written: %s",
+			(unsigned long long)p.records, where);
+		a->rc = 1;
+	}
+	if (p.alerts)
+		log_warn("%llu alerts stay in the spool under %s for the next run: %s",
+			 (unsigned long long)p.alerts, a->o->state_dir, where);
 }
 
 static void teardown(struct agent *a)
 {
+	agent_detect_close(a, false);
+	ctl_close(a->ctl);
+	sinkset_free(a->sinks);	/* before the loop it is registered with */
 	loop_free(a->loop);
 	if (a->sig_fd >= 0)
 		close(a->sig_fd);
@@ -247,22 +254,24 @@ static void teardown(struct agent *a)
 	proc_table_free(a->procs);
 	exehash_free(a->hashes);
 	geo_close(a->geo);
-	sink_close(a->sink);
+	if (a->lock_fd >= 0)
+		close(a->lock_fd);
 }
 
 static int agent_run(const struct opts *o)
 {
-	struct agent a = { .o = o, .sig_fd = -1, .timer_fd = -1 };
-	char err[4096] = "";
+	struct agent a = { .o = o, .sig_fd = -1, .timer_fd = -1, .lock_fd = -1 };
+	char err[4096] = "", names[2048];
 
 	if (setup(&a, err, sizeof(err))) {
 		log_err("%s", err);
 		teardown(&a);
 		return 1;
 	}
+	outputs_names(o, names, sizeof(names));
 	log_info("running: tier=%s interval=%us pin=%s output=%s flows=%s",
 		 tier_name(ksource_tier(a.ks)), o->interval,
-		 ksource_pin_dir(a.ks) ? ksource_pin_dir(a.ks) : "none", o->output,
+		 ksource_pin_dir(a.ks) ? ksource_pin_dir(a.ks) : "none", names,
 		 o->flows ? "on" : "off");
 	while (!a.stop) {
 		if (loop_run_once(a.loop, -1) < 0) {
@@ -272,9 +281,11 @@ static int agent_run(const struct opts *o)
 		}
 	}
 	/* The last interval is written too: nothing counted is dropped on exit. */
-	drain_once(&a);
+	agent_drain(&a);
+	agent_detect_close(&a, true);
+	finish_outputs(&a);
 	teardown(&a);
-	log_info("stopped");
+	log_info(a.rc ? "stopped (with errors, see above)" : "stopped");
 	return a.rc;
 }
 
@@ -294,6 +305,8 @@ int cmd_run(int argc, char **argv)
 		break;
 	}
 	log_set_level(o.log_level);
+	if (opts_max_flows_note(&o, err, sizeof(err)))
+		log_warn("%s", err);
 	if (o.config[0])
 		log_debug("config read from %s", o.config);
 	return agent_run(&o);

@@ -61,6 +61,9 @@ struct proc_parent {
 
 /* Read-only for callers. Strings are raw bytes: print them with json_bytes. */
 struct proc_info {
+	/* Unique per table entry, never reused, 0 outside a table. Nothing of
+	 * process.* changes under one serial (only names, hash and exit do). */
+	uint64_t serial;
 	uint32_t pid, ppid;
 	uint32_t uid, gid;	/* real ids, as bpf_get_current_uid_gid() reports */
 	uint64_t start_ticks;	/* boot-based clock ticks (= /proc/PID/stat field 22) */
@@ -77,6 +80,7 @@ struct proc_info {
 	char container_id[65];	/* "" if the cgroup names none */
 	char user_name[64];	/* "" if unknown */
 	char group_name[64];
+	bool names_pending;	/* a name lookup was not answered in time (yet) */
 	struct proc_parent parent;
 	bool facts_known;	/* the three flags below were measured */
 	bool exe_deleted;

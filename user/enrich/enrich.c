@@ -5,6 +5,13 @@
 #include "proc.h"
 #include "scope.h"
 
+void enrich_begin(const struct enricher *e, int64_t now_mono_ns)
+{
+	if (e->procs)
+		proc_table_set_deadline(e->procs, now_mono_ns + (e->budget_ns ? e->budget_ns
+									       : ENRICH_BUDGET_NS));
+}
+
 bool enrich_flow(const struct enricher *e, const struct flow_obs *obs, struct enriched_flow *out)
 {
 	memset(out, 0, sizeof(*out));
@@ -13,7 +20,7 @@ bool enrich_flow(const struct enricher *e, const struct flow_obs *obs, struct en
 	if (out->reserved && !e->include_reserved)
 		return false;
 	if (e->procs && obs->has_process)
-		out->proc = proc_table_get(e->procs, obs->pid);
+		out->proc = proc_table_lookup(e->procs, obs->pid, &out->proc_deferred);
 	if (out->proc) {
 		const struct proc_info *pi = out->proc;
 

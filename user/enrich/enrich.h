@@ -7,6 +7,7 @@
 #define EXFILD_ENRICH_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "flow.h"
 
@@ -17,7 +18,19 @@ struct enricher {
 	struct proc_table *procs;	/* NULL: no process context (replay) */
 	struct geo *geo;		/* NULL: no geo */
 	bool include_reserved;		/* reserved peers are in scope too */
+	int64_t budget_ns;		/* slow lookups per drain; 0: ENRICH_BUDGET_NS */
 };
+
+/*
+ * Time one drain may spend on slow lookups: user and group names (NSS,
+ * which may ask LDAP or sssd) and /proc reads of processes not seen
+ * before. What is not answered in time is marked (names pending, process
+ * context deferred) and filled in on a later drain.
+ */
+#define ENRICH_BUDGET_NS (100 * 1000000LL)
+
+/* A drain starts (now_mono_ns: CLOCK_MONOTONIC): its budget starts now. */
+void enrich_begin(const struct enricher *e, int64_t now_mono_ns);
 
 /*
  * Fill *out from *obs. Pointers in *out (process context, names) stay

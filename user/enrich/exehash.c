@@ -10,6 +10,7 @@
 #include <openssl/evp.h>
 
 #include "exehash.h"
+#include "fileid.h"
 
 #define CHUNK (64 * 1024)
 
@@ -17,10 +18,7 @@ struct exehash_entry {
 	struct exehash *eh;
 	struct exehash_entry *next;	/* hash chain */
 	/* identity: a rebuilt binary gets a new mtime (or inode), so a new entry */
-	dev_t dev;
-	ino_t ino;
-	off_t size;
-	struct timespec mtime;
+	struct file_id id;
 	enum exehash_state state;
 	const char *reason;
 	char hex[65];
@@ -50,10 +48,12 @@ static size_t slot(const struct exehash *eh, dev_t dev, ino_t ino)
 	return (size_t)(h ^ (h >> 32)) & (eh->nbucket - 1);
 }
 
-static int same_file(const struct exehash_entry *e, const struct stat *st)
+static bool same_file(const struct exehash_entry *e, const struct stat *st)
 {
-	return e->dev == st->st_dev && e->ino == st->st_ino && e->size == st->st_size &&
-	       e->mtime.tv_sec == st->st_mtim.tv_sec && e->mtime.tv_nsec == st->st_mtim.tv_nsec;
+	struct file_id id;
+
+	file_id_of(st, &id);
+	return file_id_eq(&e->id, &id);
 }
 
 struct exehash *exehash_new(uint64_t max_file_bytes, size_t max_entries, size_t max_open)
@@ -106,7 +106,7 @@ static void finish(struct exehash_entry *e, enum exehash_state state, const char
 static void drop(struct exehash_entry *e)
 {
 	struct exehash *eh = e->eh;
-	struct exehash_entry **pp = &eh->bucket[slot(eh, e->dev, e->ino)];
+	struct exehash_entry **pp = &eh->bucket[slot(eh, e->id.dev, e->id.ino)];
 
 	while (*pp && *pp != e)
 		pp = &(*pp)->next;
@@ -204,10 +204,7 @@ struct exehash_entry *exehash_get(struct exehash *eh, int proc_dirfd, uint32_t p
 	if (!e)
 		return NULL;
 	e->eh = eh;
-	e->dev = st.st_dev;
-	e->ino = st.st_ino;
-	e->size = st.st_size;
-	e->mtime = st.st_mtim;
+	file_id_of(&st, &e->id);
 	e->refs = 1;
 	e->seq = e->used = ++eh->clock;
 	e->fd = -1;
@@ -271,12 +268,12 @@ static uint64_t work(struct exehash_entry *e, uint64_t budget)
 			return 0;
 		}
 	}
-	while (e->done < e->size && budget) {
+	while (e->done < e->id.size && budget) {
 		size_t n = CHUNK;
 		if ((uint64_t)n > budget)
 			n = (size_t)budget;
-		if ((uint64_t)n > (uint64_t)(e->size - e->done))
-			n = (size_t)(e->size - e->done);
+		if ((uint64_t)n > (uint64_t)(e->id.size - e->done))
+			n = (size_t)(e->id.size - e->done);
 		ssize_t r = pread(e->fd, eh->buf, n, e->done);
 		if (r < 0 && errno == EINTR)
 			continue;
@@ -292,7 +289,7 @@ static uint64_t work(struct exehash_entry *e, uint64_t budget)
 		total += (uint64_t)r;
 		budget -= (uint64_t)r;
 	}
-	if (e->done < e->size)
+	if (e->done < e->id.size)
 		return total;
 	/* A file rewritten in place while we read it has no single hash. */
 	if (fstat(e->fd, &st) || !same_file(e, &st)) {
@@ -319,7 +316,7 @@ uint64_t exehash_pump(struct exehash *eh, uint64_t budget)
 		return 0;
 	/* Stop when the budget is gone; an empty file still completes. */
 	while ((e = oldest_pending(eh))) {
-		if (!budget && e->done < e->size)
+		if (!budget && e->done < e->id.size)
 			break;
 		uint64_t n = work(e, budget);
 		total += n;

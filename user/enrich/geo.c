@@ -9,8 +9,12 @@
 #include <netinet/in.h>
 #include <maxminddb.h>
 
+#include "fileid.h"
 #include "geo.h"
+#include "geo_cache.h"
+#include "geo_names.h"
 #include "log.h"
+#include "snapshot.h"
 
 /*
  * How a database lays out its records; taken from metadata.database_type.
@@ -21,15 +25,6 @@
  */
 enum geo_schema { GEO_GUESS, GEO_NESTED, GEO_FLAT };
 
-/* What identifies a file's version: a rename gives a new inode. */
-struct file_id {
-	dev_t dev;
-	ino_t ino;
-	off_t size;
-	struct timespec mtime;
-	mode_t mode;             /* not compared: only to refuse non-files */
-};
-
 struct geo_db {
 	char *path;
 	MMDB_s *mmdb;            /* heap, so a reload can swap one pointer */
@@ -39,29 +34,10 @@ struct geo_db {
 	bool lookup_warned;      /* warned once about a lookup error */
 };
 
-/*
- * Destinations repeat every drain interval, so remember answers (also
- * "nothing found"). 4-way set-associative with least-recently-used
- * replacement: bounded (about 2 MB), O(1), and a few colliding busy
- * destinations do not evict each other as in a direct-mapped table.
- */
-#define GEO_CACHE_WAYS 4
-#define GEO_CACHE_SETS 1024
-#define GEO_CACHE_SLOTS (GEO_CACHE_WAYS * GEO_CACHE_SETS)
-
-struct geo_cache_ent {
-	uint64_t used;          /* tick of last use; 0 = empty */
-	bool found;
-	uint8_t family;
-	uint8_t addr[16];
-	struct geo_info info;
-};
-
 struct geo {
 	struct geo_db *dbs;
 	size_t n;
-	struct geo_cache_ent *cache;
-	uint64_t tick;
+	struct geo_cache *cache;
 	struct geo_stats st;
 };
 
@@ -97,49 +73,40 @@ static int file_id_get(const char *path, struct file_id *id)
 
 	if (stat(path, &sb) < 0)
 		return -1;
-	id->dev = sb.st_dev;
-	id->ino = sb.st_ino;
-	id->size = sb.st_size;
-	id->mtime = sb.st_mtim;
-	id->mode = sb.st_mode;
+	file_id_of(&sb, id);
 	return 0;
 }
 
-static bool file_id_eq(const struct file_id *a, const struct file_id *b)
-{
-	return a->dev == b->dev && a->ino == b->ino && a->size == b->size &&
-	       a->mtime.tv_sec == b->mtime.tv_sec && a->mtime.tv_nsec == b->mtime.tv_nsec;
-}
-
 /*
- * Open path fully into a new MMDB_s. The file is stat'ed before it is
- * opened: if it is replaced in between we hold the newer data with the older
- * identity, and the next check just loads it again (the other order could
- * miss an update for good).
+ * Open path fully into a new MMDB_s, through a private copy of the file
+ * (snapshot.h): libmaxminddb maps what it opens, and a database truncated
+ * or rewritten in place under a mapping of the file itself would kill the
+ * agent (SIGBUS) or change under it. A copy taken while the file was being
+ * written is refused, so only a complete version is ever used. *id is the
+ * version copied.
  */
 static MMDB_s *db_load(const char *path, struct file_id *id, char *err, size_t errlen)
 {
 	MMDB_s *m = calloc(1, sizeof(*m));
+	struct snapshot snap;
+	struct stat st;
+	char why[256];
 	int status, saved;
 
 	if (!m) {
 		snprintf(err, errlen, "%s: out of memory", path);
 		return NULL;
 	}
-	if (file_id_get(path, id) < 0) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+	if (snapshot_take(path, &st, &snap, why, sizeof(why))) {
+		snprintf(err, errlen, "%s: %s", path, why);
 		free(m);
 		return NULL;
 	}
-	if (!S_ISREG(id->mode) || id->size == 0) {
-		snprintf(err, errlen, "%s: %s", path,
-			 S_ISREG(id->mode) ? "empty file" : "not a regular file");
-		free(m);
-		return NULL;
-	}
+	file_id_of(&st, id);
 	errno = 0;
-	status = MMDB_open(path, MMDB_MODE_MMAP, m);
+	status = MMDB_open(snap.path, MMDB_MODE_MMAP, m);
 	saved = errno;
+	snapshot_release(&snap);	/* the mapping keeps the copy */
 	if (status != MMDB_SUCCESS) {
 		snprintf(err, errlen, "%s: %s", path, mmdb_err(status, saved));
 		free(m);
@@ -172,7 +139,7 @@ static void db_install(struct geo_db *db, MMDB_s *m, const struct file_id *id)
 
 static void cache_clear(struct geo *g)
 {
-	memset(g->cache, 0, GEO_CACHE_SLOTS * sizeof(*g->cache));
+	geo_cache_clear(g->cache);
 }
 
 struct geo *geo_open(const char *const *paths, size_t n, char *err, size_t errlen)
@@ -180,7 +147,7 @@ struct geo *geo_open(const char *const *paths, size_t n, char *err, size_t errle
 	struct geo *g = calloc(1, sizeof(*g));
 	char why[512];
 
-	if (!g || !(g->cache = calloc(GEO_CACHE_SLOTS, sizeof(*g->cache))) ||
+	if (!g || !(g->cache = geo_cache_new()) ||
 	    (n && !(g->dbs = calloc(n, sizeof(*g->dbs))))) {
 		snprintf(err, errlen, "geo: out of memory");
 		geo_close(g);
@@ -221,7 +188,7 @@ void geo_close(struct geo *g)
 		free(g->dbs[i].path);
 	}
 	free(g->dbs);
-	free(g->cache);
+	geo_cache_free(g->cache);
 	free(g);
 }
 
@@ -501,14 +468,22 @@ static bool info_empty(const struct geo_info *gi)
 	       !gi->has_location && !gi->has_as;
 }
 
-/* FNV-1a over the key: cheap and spreads sequential addresses well. */
-static struct geo_cache_ent *cache_set(struct geo *g, uint8_t family, const uint8_t addr[16])
+/*
+ * Databases that carry only codes (ip-location-db's country files) get
+ * the English country and continent names from the generated table. A
+ * name the database gave is kept.
+ */
+static void add_names(struct geo_info *gi)
 {
-	uint32_t h = 2166136261u ^ family;
+	const struct geo_name *n;
 
-	for (int i = 0; i < 16; i++)
-		h = (h ^ addr[i]) * 16777619u;
-	return &g->cache[(h % GEO_CACHE_SETS) * GEO_CACHE_WAYS];
+	if (!gi->country_iso[0] || (gi->country_name[0] && gi->continent_name[0]) ||
+	    !(n = geo_names_find(gi->country_iso)))
+		return;
+	if (!gi->country_name[0])
+		snprintf(gi->country_name, sizeof(gi->country_name), "%s", n->country);
+	if (!gi->continent_name[0] && n->continent)
+		snprintf(gi->continent_name, sizeof(gi->continent_name), "%s", n->continent);
 }
 
 bool geo_lookup(struct geo *g, int family, const uint8_t addr[16], struct geo_info *out)
@@ -516,7 +491,7 @@ bool geo_lookup(struct geo *g, int family, const uint8_t addr[16], struct geo_in
 	static const uint8_t v4mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
 	uint8_t key[16] = { 0 };
 	struct sockaddr_storage ss;
-	struct geo_cache_ent *set, *ent;
+	bool found;
 
 	memset(out, 0, sizeof(*out));
 	if (!g)
@@ -535,19 +510,11 @@ bool geo_lookup(struct geo *g, int family, const uint8_t addr[16], struct geo_in
 		return false;
 	}
 
-	set = cache_set(g, (uint8_t)family, key);
-	ent = &set[0];
-	for (int w = 0; w < GEO_CACHE_WAYS; w++) {
-		if (set[w].used && set[w].family == family && !memcmp(set[w].addr, key, 16)) {
-			set[w].used = ++g->tick;
-			g->st.cache_hits++;
-			*out = set[w].info;
-			if (!set[w].found)
-				g->st.misses++;
-			return set[w].found;
-		}
-		if (set[w].used < ent->used)
-			ent = &set[w];  /* empty or least recently used: replaced below */
+	if (geo_cache_get(g->cache, (uint8_t)family, key, out, &found)) {
+		g->st.cache_hits++;
+		if (!found)
+			g->st.misses++;
+		return found;
 	}
 
 	memset(&ss, 0, sizeof(ss));
@@ -564,15 +531,16 @@ bool geo_lookup(struct geo *g, int family, const uint8_t addr[16], struct geo_in
 	}
 	for (size_t i = 0; i < g->n; i++)
 		db_lookup(&g->dbs[i], (const struct sockaddr *)&ss, out);
+	add_names(out);
 
-	ent->used = ++g->tick;
-	ent->family = (uint8_t)family;
-	memcpy(ent->addr, key, 16);
-	ent->found = !info_empty(out);
-	ent->info = *out;
-	if (!ent->found)
+	found = !info_empty(out);
+	if (found)
+		out->answer_id = geo_cache_put(g->cache, (uint8_t)family, key, out);
+	else
+		geo_cache_put(g->cache, (uint8_t)family, key, NULL);
+	if (!found)
 		g->st.misses++;
-	return ent->found;
+	return found;
 }
 
 void geo_get_stats(const struct geo *g, struct geo_stats *st)
@@ -581,6 +549,17 @@ void geo_get_stats(const struct geo *g, struct geo_stats *st)
 		*st = g->st;
 	else
 		memset(st, 0, sizeof(*st));
+}
+
+bool geo_db_info(const struct geo *g, size_t i, const char **path, const char **type,
+		 int64_t *build_unix)
+{
+	if (!g || i >= g->n || !g->dbs[i].mmdb)
+		return false;
+	*path = g->dbs[i].path;
+	*type = g->dbs[i].mmdb->metadata.database_type;
+	*build_unix = (int64_t)g->dbs[i].mmdb->metadata.build_epoch;
+	return true;
 }
 
 size_t geo_count(const struct geo *g)

@@ -16,7 +16,6 @@
 #include <stdint.h>
 #include "flow.h"
 
-
 struct geo;
 
 /*
@@ -32,9 +31,13 @@ int geo_reload(struct geo *g);
 
 /*
  * Reopen files whose dev/ino/size/mtime changed since they were loaded,
- * e.g. replaced by rename as geoipupdate does (replace files that way: an
- * .mmdb is mapped into memory, and overwriting it in place can crash any
- * reader). Returns 1 if something was reloaded, 0 otherwise.
+ * replaced by rename (as geoipupdate does) or rewritten in place (cp,
+ * curl -o). Each database is read into a private sealed copy in memory
+ * and used from there, so truncating or rewriting the file never affects
+ * the loaded one; a file that is empty, invalid or still being written is
+ * refused (warned once per version) and the loaded copy stays. Country and
+ * continent names missing from a database come from geo_names.h.
+ * Returns 1 if something was reloaded, 0 otherwise.
  */
 int geo_maybe_reload(struct geo *g);
 
@@ -52,5 +55,8 @@ struct geo_stats {
 };
 void geo_get_stats(const struct geo *g, struct geo_stats *st);
 size_t geo_count(const struct geo *g);   /* open databases */
+/* The i-th database's file, type and build date (seconds). */
+bool geo_db_info(const struct geo *g, size_t i, const char **path, const char **type,
+		 int64_t *build_unix);
 
 #endif

@@ -1,8 +1,6 @@
 /* Process context table; see proc.h. Reading /proc is procfs.c's job. */
 #include <dirent.h>
 #include <errno.h>
-#include <grp.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,13 +9,13 @@
 
 #include <openssl/evp.h>
 
+#include "clock.h"
 #include "container.h"
 #include "exehash.h"
+#include "idnames.h"
 #include "log.h"
 #include "proc.h"
 #include "procfs.h"
-
-#define ID_CACHE 64		/* uid->name and gid->name, direct-mapped */
 
 struct link {
 	struct link *prev, *next;
@@ -29,12 +27,6 @@ struct node {
 	struct link lru;	/* in live (LRU order) or exited (exit order) */
 };
 
-struct idname {
-	bool used;
-	uint32_t id;
-	char name[64];
-};
-
 struct proc_table {
 	struct node **bucket;
 	size_t nbucket, max;
@@ -44,7 +36,8 @@ struct proc_table {
 	int64_t boot_unix_ns;	/* wall-clock time of boot */
 	uint64_t ns_per_tick;
 	struct cgroup2_mount cg2;
-	struct idname users[ID_CACHE], groups[ID_CACHE];
+	struct idnames *names, *own_names;	/* own_names: made here, freed here */
+	int64_t deadline;	/* CLOCK_MONOTONIC: slow lookups may wait until then */
 	struct proc_stats st;
 };
 
@@ -72,14 +65,6 @@ static struct node *lru_node(struct link *l)
 	return (struct node *)((char *)l - offsetof(struct node, lru));
 }
 
-static int64_t clock_ns(clockid_t id)
-{
-	struct timespec ts;
-
-	clock_gettime(id, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 static void entity_id(const struct proc_table *pt, uint32_t pid, uint64_t ticks, char out[33])
 {
 	unsigned char md[EVP_MAX_MD_SIZE];
@@ -97,26 +82,20 @@ static void entity_id(const struct proc_table *pt, uint32_t pid, uint64_t ticks,
 
 /* ---- users and groups ------------------------------------------------- */
 
-static void id_name(struct idname *cache, uint32_t id, bool group, char *out, size_t outsz)
+/*
+ * Names come from a worker (idnames.h), waited for at most until the
+ * drain's deadline: a name not answered by then is pending, and the entry
+ * is filled in on a later get.
+ */
+static void fill_names(struct proc_table *pt, struct proc_info *pi)
 {
-	struct idname *c = &cache[id % ID_CACHE];
-	char buf[4096];
+	enum idname_state u, g;
 
-	if (!c->used || c->id != id) {
-		struct passwd pw, *pwr = NULL;
-		struct group gr, *grr = NULL;
-
-		c->used = true;
-		c->id = id;
-		c->name[0] = '\0';	/* also remembers "no such user" */
-		if (group) {
-			if (!getgrgid_r(id, &gr, buf, sizeof(buf), &grr) && grr)
-				snprintf(c->name, sizeof(c->name), "%s", gr.gr_name);
-		} else if (!getpwuid_r(id, &pw, buf, sizeof(buf), &pwr) && pwr) {
-			snprintf(c->name, sizeof(c->name), "%s", pw.pw_name);
-		}
-	}
-	snprintf(out, outsz, "%s", c->name);
+	u = idnames_get(pt->names, IDNAME_USER, pi->uid, pt->deadline, pi->user_name,
+			sizeof(pi->user_name));
+	g = idnames_get(pt->names, IDNAME_GROUP, pi->gid, pt->deadline, pi->group_name,
+			sizeof(pi->group_name));
+	pi->names_pending = u == IDNAME_PENDING || g == IDNAME_PENDING;
 }
 
 /* ---- one process: from /proc or from an event --------------------------- */
@@ -125,8 +104,7 @@ static void fill_common(struct proc_table *pt, struct proc_info *pi)
 {
 	pi->start_unix_ns = pt->boot_unix_ns + (int64_t)(pi->start_ticks * pt->ns_per_tick);
 	entity_id(pt, pi->pid, pi->start_ticks, pi->entity_id);
-	id_name(pt->users, pi->uid, false, pi->user_name, sizeof(pi->user_name));
-	id_name(pt->groups, pi->gid, true, pi->group_name, sizeof(pi->group_name));
+	fill_names(pt, pi);
 }
 
 static struct node *find(const struct proc_table *pt, uint32_t pid)
@@ -236,6 +214,9 @@ static void evict_one(struct proc_table *pt)
 	}
 }
 
+/* Serials of table entries, process-wide: tables never hand out the same one. */
+static uint64_t next_serial;
+
 /* Store pi (taking its allocations), replacing any entry for the pid. */
 static struct node *insert(struct proc_table *pt, struct proc_info *pi)
 {
@@ -251,6 +232,7 @@ static struct node *insert(struct proc_table *pt, struct proc_info *pi)
 		return NULL;
 	}
 	n->pi = *pi;
+	n->pi.serial = ++next_serial;
 	n->hnext = pt->bucket[pi->pid & (pt->nbucket - 1)];
 	pt->bucket[pi->pid & (pt->nbucket - 1)] = n;
 	list_add_tail(pi->exited ? &pt->exited : &pt->live, &n->lru);
@@ -280,6 +262,13 @@ struct proc_table *proc_table_new(size_t max_entries, struct exehash *eh)
 	list_init(&pt->exited);
 	cgroup2_mount_init(&pt->cg2);
 	pt->eh = eh;
+	pt->deadline = INT64_MAX;	/* no drain yet: no bound */
+	pt->names = pt->own_names = idnames_new(NULL, NULL);
+	if (!pt->names) {
+		free(pt->bucket);
+		free(pt);
+		return NULL;
+	}
 	pt->ns_per_tick = 1000000000ULL / (uint64_t)(tck > 0 ? tck : 100);
 	pt->boot_unix_ns = clock_ns(CLOCK_REALTIME) - clock_ns(CLOCK_BOOTTIME);
 	if (!procfs_boot_id(pt->boot_id, sizeof(pt->boot_id)))
@@ -296,6 +285,7 @@ void proc_table_free(struct proc_table *pt)
 		while (pt->bucket[i])
 			remove_node(pt, pt->bucket[i]);
 	cgroup2_mount_close(&pt->cg2);
+	idnames_free(pt->own_names);
 	free(pt->bucket);
 	free(pt);
 }
@@ -403,17 +393,35 @@ void proc_table_on_exit(struct proc_table *pt, const struct proc_event *ev)
 
 const struct proc_info *proc_table_get(struct proc_table *pt, uint32_t pid)
 {
+	return proc_table_lookup(pt, pid, NULL);
+}
+
+const struct proc_info *proc_table_lookup(struct proc_table *pt, uint32_t pid, bool *deferred)
+{
 	struct node *n = find(pt, pid);
 	struct proc_info pi;
 
+	if (deferred)
+		*deferred = false;
 	if (n) {
 		if (!n->pi.exited) {	/* recently used: evicted last */
 			list_del(&n->lru);
 			list_add_tail(&pt->live, &n->lru);
 		}
+		if (n->pi.names_pending)
+			fill_names(pt, &n->pi);
 		return &n->pi;
 	}
-	if (!pid || capture(pt, pid, UINT64_MAX, &pi))
+	if (!pid)
+		return NULL;
+	/* The drain's budget is spent: an unknown process is read on a later get. */
+	if (clock_ns(CLOCK_MONOTONIC) >= pt->deadline) {
+		pt->st.deferred++;
+		if (deferred)
+			*deferred = true;
+		return NULL;
+	}
+	if (capture(pt, pid, UINT64_MAX, &pi))
 		return NULL;
 	pi.source = PROC_SRC_LOOKUP;
 	n = insert(pt, &pi);
@@ -432,8 +440,19 @@ void proc_table_gc(struct proc_table *pt, uint64_t before_ns)
 
 bool proc_table_user_name(struct proc_table *pt, uint32_t uid, char *out, size_t outsz)
 {
-	id_name(pt->users, uid, false, out, outsz);
-	return out[0] != '\0';
+	return idnames_get(pt->names, IDNAME_USER, uid, pt->deadline, out, outsz) == IDNAME_KNOWN;
+}
+
+void proc_table_set_deadline(struct proc_table *pt, int64_t deadline_ns)
+{
+	pt->deadline = deadline_ns;
+}
+
+void proc_table_set_names(struct proc_table *pt, struct idnames *names)
+{
+	idnames_free(pt->own_names);
+	pt->own_names = NULL;
+	pt->names = names;
 }
 
 void proc_table_get_stats(const struct proc_table *pt, struct proc_stats *st)

@@ -6,11 +6,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
+#include <linux/openat2.h>
 
 #include "container.h"
 #include "exehash.h"
 #include "procfs.h"
+#include "procfs_parse.h"
 
 /* Read up to size-1 bytes of a small file and NUL-terminate; -1 on error. */
 static ssize_t read_at(int dirfd, const char *name, char *buf, size_t size)
@@ -59,70 +62,30 @@ static void copy_bytes(char *dst, size_t dstsz, const char *src, size_t n)
 /* comm, ppid and start ticks from /proc/PID/stat. */
 static int read_stat(int dirfd, char *name, size_t namesz, uint32_t *ppid, uint64_t *ticks)
 {
-	char buf[1024];
-	unsigned long long start;
-	unsigned int pp;
+	char buf[PROCFS_STAT_MAX];
+	ssize_t n = read_at(dirfd, "stat", buf, sizeof(buf));
 
-	if (read_at(dirfd, "stat", buf, sizeof(buf)) <= 0)
-		return -1;
-	/* comm may hold spaces and parentheses: it ends at the last ')'. */
-	char *l = strchr(buf, '('), *r = strrchr(buf, ')');
-	if (!l || !r || r < l)
-		return -1;
-	if (sscanf(r + 1, " %*c %u %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s "
-		   "%*s %*s %*s %*s %llu", &pp, &start) != 2)
-		return -1;
-	copy_bytes(name, namesz, l + 1, (size_t)(r - l - 1));
-	*ppid = pp;
-	*ticks = start;
-	return 0;
+	return n <= 0 ? -1 : procfs_parse_stat(buf, (size_t)n, name, namesz, ppid, ticks);
 }
 
 /* Real uid and gid from /proc/PID/status. */
 static void read_ids(int dirfd, struct proc_info *pi)
 {
-	char buf[4096];
+	char buf[PROCFS_STATUS_MAX];
+	ssize_t n = read_at(dirfd, "status", buf, sizeof(buf));
 
-	if (read_at(dirfd, "status", buf, sizeof(buf)) > 0) {
-		char *u = strstr(buf, "\nUid:"), *g = strstr(buf, "\nGid:");
-		if (u)
-			sscanf(u, "\nUid: %u", &pi->uid);
-		if (g)
-			sscanf(g, "\nGid: %u", &pi->gid);
-	}
+	if (n > 0)
+		procfs_parse_ids(buf, (size_t)n, &pi->uid, &pi->gid);
 }
 
 static void read_args(int dirfd, struct proc_info *pi)
 {
+	/* One byte past the bound tells a cut argv from one that fits. */
 	char buf[PROC_ARGS_BYTES + 2];
 	ssize_t n = read_at(dirfd, "cmdline", buf, sizeof(buf));
-	size_t len = 0;
 
-	if (n <= 0)
-		return;
-	if ((size_t)n > PROC_ARGS_BYTES) {
-		n = PROC_ARGS_BYTES;
-		pi->args_truncated = true;
-	}
-	/* Keep at most PROC_ARGS_MAX strings; each ends with a NUL. */
-	while (len < (size_t)n && pi->argc < PROC_ARGS_MAX) {
-		size_t a = strnlen(buf + len, (size_t)n - len);
-		len += a + 1;
-		pi->argc++;
-	}
-	if (len < (size_t)n)
-		pi->args_truncated = true;
-	if (len > (size_t)n) {	/* last string was cut: terminate it within n */
-		buf[n - 1] = '\0';
-		len = (size_t)n;
-	}
-	pi->args = malloc(len);
-	if (!pi->args) {
-		pi->argc = 0;
-		return;
-	}
-	memcpy(pi->args, buf, len);
-	pi->args_len = len;
+	if (n > 0)
+		procfs_parse_args(buf, (size_t)n, pi);
 }
 
 /* /proc/PID/cgroup: container id and cgroup v2 id. */
@@ -140,12 +103,71 @@ static bool mode_lets_others_write(const struct stat *st)
 	return (st->st_mode & (S_IWGRP | S_IWOTH)) || st->st_uid != 0;
 }
 
+/*
+ * Open path below root as the process sees it: RESOLVE_IN_ROOT keeps
+ * "..", absolute paths and symlinks inside its root (a container's /bin ->
+ * usr/bin must not lead to the agent's). Kernels before 5.6 lack openat2:
+ * plain openat from the root then.
+ */
+static int open_in_root(int rootfd, const char *path, uint64_t flags)
+{
+	struct open_how how = { .flags = flags | O_PATH | O_CLOEXEC,
+				.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS };
+	int fd;
+
+	while (*path == '/')
+		path++;
+	if (!*path)
+		path = ".";
+	fd = (int)syscall(SYS_openat2, rootfd, path, &how, sizeof(how));
+	if (fd < 0 && errno == ENOSYS)
+		fd = openat(rootfd, path, (int)how.flags);
+	return fd;
+}
+
+/*
+ * Whether others may write the directory that holds the executable, which
+ * is where they could put another binary in its place. The path the exe
+ * link shows is the process's own view (a container's mount namespace), so
+ * it is resolved through /proc/PID/root, and trusted only if it leads to the
+ * very file the process runs (or the file was deleted: then the directory
+ * that held it is judged); otherwise (the path shows another file) the
+ * directory is not judged.
+ */
+static bool exe_dir_writable(int dirfd, const char *exe, const struct stat *exe_st, bool deleted)
+{
+	const char *slash = strrchr(exe, '/');
+	char dir[PATH_MAX];
+	struct stat fst, dst;
+	int rootfd, fd;
+	bool writable = false;
+
+	if (!slash || exe[0] != '/')
+		return false;
+	rootfd = openat(dirfd, "root", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (rootfd < 0)
+		return false;
+	fd = deleted ? -1 : open_in_root(rootfd, exe, 0);
+	if (deleted || (fd >= 0 && !fstat(fd, &fst) && fst.st_dev == exe_st->st_dev &&
+			fst.st_ino == exe_st->st_ino)) {
+		if (fd >= 0)
+			close(fd);
+		copy_bytes(dir, sizeof(dir), exe, slash == exe ? 1 : (size_t)(slash - exe));
+		fd = open_in_root(rootfd, dir, O_DIRECTORY);
+		writable = fd >= 0 && !fstat(fd, &dst) && mode_lets_others_write(&dst);
+	}
+	if (fd >= 0)
+		close(fd);
+	close(rootfd);
+	return writable;
+}
+
 /* exe link, deleted/fileless/writable facts and the hash entry. */
 static void read_exe(struct exehash *eh, int dirfd, struct proc_info *pi)
 {
 	static const char del[] = " (deleted)";
 	const size_t dlen = sizeof(del) - 1;
-	struct stat st, dst;
+	struct stat st;
 
 	pi->executable = link_at(dirfd, "exe");
 	if (!pi->executable) {
@@ -165,16 +187,8 @@ static void read_exe(struct exehash *eh, int dirfd, struct proc_info *pi)
 	}
 	if (pi->exe_deleted)
 		pi->executable[n - dlen] = '\0';
-	if (pi->facts_known && !pi->fileless) {
-		char *slash = strrchr(pi->executable, '/');
-		if (slash) {
-			char dir[PATH_MAX];
-			copy_bytes(dir, sizeof(dir), pi->executable,
-				   slash == pi->executable ? 1 : (size_t)(slash - pi->executable));
-			if (!stat(dir, &dst) && mode_lets_others_write(&dst))
-				pi->exe_writable_by_others = true;
-		}
-	}
+	if (pi->facts_known && !pi->fileless && exe_dir_writable(dirfd, pi->executable, &st, pi->exe_deleted))
+		pi->exe_writable_by_others = true;
 	if (eh) {
 		pi->hash = exehash_get(eh, dirfd, pi->pid);
 		if (!pi->hash)

@@ -4,19 +4,14 @@
 
 #include "json.h"
 #include "record_parts.h"
-
-static void put(json_t *root, const char *path, json_t *v)
-{
-	if (v)
-		json_set_path(root, path, v);
-}
+#include "shared.h"
 
 static void put_id(json_t *root, const char *path, uint32_t id)
 {
 	char buf[16];
 
 	snprintf(buf, sizeof(buf), "%u", id);
-	put(root, path, json_string(buf));
+	json_set_path(root, path, json_string(buf));
 }
 
 static void put_args(const struct proc_info *pi, json_t *root)
@@ -40,8 +35,8 @@ static void put_args(const struct proc_info *pi, json_t *root)
 	for (size_t i = 0; i + 1 < pi->args_len; i++)
 		if (!line[i])
 			line[i] = ' ';
-	put(root, "process.args", arr);
-	put(root, "process.command_line", json_bytes(line, pi->args_len ? pi->args_len - 1 : 0));
+	json_set_path(root, "process.args", arr);
+	json_set_path(root, "process.command_line", json_bytes(line, pi->args_len ? pi->args_len - 1 : 0));
 	free(line);
 }
 
@@ -50,16 +45,16 @@ static void put_parent(json_t *root, const struct proc_info *pi)
 	const struct proc_parent *pp = &pi->parent;
 
 	if (pi->ppid)
-		put(root, "process.parent.pid", json_integer(pi->ppid));
+		json_set_path(root, "process.parent.pid", json_integer(pi->ppid));
 	if (!pp->known)
 		return;
-	put(root, "process.parent.name", json_cstr(pp->name));
-	if (pp->executable)
-		put(root, "process.parent.executable", json_cstr(pp->executable));
-	put(root, "process.parent.entity_id", json_string(pp->entity_id));
-	put(root, "process.parent.start", json_time(pp->start_unix_ns));
+	json_set_path(root, "process.parent.name", json_cstr(pp->name));
+	json_set_str(root, "process.parent.executable", pp->executable);
+	json_set_path(root, "process.parent.entity_id", json_string(pp->entity_id));
+	json_set_path(root, "process.parent.start", json_time(pp->start_unix_ns));
 }
 
+/* exfild.process.* into root (a scratch object: see build_facts). */
 static void put_facts(json_t *root, const struct proc_info *pi, const struct hash_view *h)
 {
 	static const char *const src[] = {
@@ -72,19 +67,90 @@ static void put_facts(json_t *root, const struct proc_info *pi, const struct has
 	};
 
 	if (pi->facts_known) {
-		put(root, "exfild.process.executable_deleted", json_boolean(pi->exe_deleted));
-		put(root, "exfild.process.fileless", json_boolean(pi->fileless));
-		put(root, "exfild.process.executable_writable_by_others",
+		json_set_path(root, "exfild.process.executable_deleted", json_boolean(pi->exe_deleted));
+		json_set_path(root, "exfild.process.fileless", json_boolean(pi->fileless));
+		json_set_path(root, "exfild.process.executable_writable_by_others",
 		    json_boolean(pi->exe_writable_by_others));
 	}
 	if (pi->args_truncated)
-		put(root, "exfild.process.args_truncated", json_true());
-	put(root, "exfild.process.hash_status", json_string(status[h->status]));
+		json_set_path(root, "exfild.process.args_truncated", json_true());
+	json_set_path(root, "exfild.process.hash_status", json_string(status[h->status]));
 	if (h->status == HASH_SKIPPED)
-		put(root, "exfild.process.hash_reason", json_string(h->reason ? h->reason : "unknown"));
-	put(root, "exfild.process.context_source", json_string(src[pi->source]));
+		json_set_path(root, "exfild.process.hash_reason", json_string(h->reason ? h->reason : "unknown"));
+	json_set_path(root, "exfild.process.context_source", json_string(src[pi->source]));
+	if (pi->names_pending)
+		json_set_path(root, "exfild.process.names_pending", json_true());
 	if (pi->exited)
-		put(root, "exfild.process.exited", json_true());
+		json_set_path(root, "exfild.process.exited", json_true());
+}
+
+/* The "process" object of pi: a new reference, NULL on OOM. */
+static json_t *build_process(const struct proc_info *pi, const struct hash_view *h)
+{
+	json_t *root = json_object(), *obj;
+
+	json_set_path(root, "process.pid", json_integer(pi->pid));
+	json_set_path(root, "process.name", json_cstr(pi->name));
+	json_set_str(root, "process.executable", pi->executable);
+	if (pi->argc)
+		put_args(pi, root);
+	json_set_path(root, "process.start", json_time(pi->start_unix_ns));
+	json_set_path(root, "process.entity_id", json_string(pi->entity_id));
+	json_set_str(root, "process.working_directory", pi->cwd);
+	if (h->status == HASH_OK && h->sha256)
+		json_set_path(root, "process.hash.sha256", json_string(h->sha256));
+	put_parent(root, pi);
+	obj = json_incref(json_object_get(root, "process"));
+	json_decref(root);
+	return obj;
+}
+
+/* exfild.process: the facts about pi's executable and context. */
+static json_t *build_facts(const struct proc_info *pi, const struct hash_view *h)
+{
+	json_t *root = json_object(), *obj;
+
+	put_facts(root, pi, h);
+	obj = json_incref(json_object_get(json_object_get(root, "exfild"), "process"));
+	json_decref(root);
+	return obj;
+}
+
+static json_t *build_group(const struct proc_info *pi, const struct hash_view *h)
+{
+	json_t *root = json_object(), *obj;
+
+	put_id(root, "group.id", pi->gid);
+	json_set_str(root, "group.name", pi->group_name);
+	obj = json_incref(json_object_get(root, "group"));
+	json_decref(root);
+	return obj;
+}
+
+/*
+ * Every flow of a process carries the same process, group and
+ * exfild.process objects, and a busy host writes thousands of flows per
+ * process: each is built once per process (table entry, by serial) and
+ * state it depends on (tag), and shared by the records (jansson counts
+ * the references). Returns a new reference.
+ */
+#define PROCESS_CACHE 1024
+
+static struct shared_slot process_objs[PROCESS_CACHE], facts_objs[PROCESS_CACHE],
+	group_objs[PROCESS_CACHE];
+
+static json_t *part(struct shared_slot *slots, uint64_t tag,
+		    json_t *(*build)(const struct proc_info *, const struct hash_view *),
+		    const struct proc_info *pi, const struct hash_view *h)
+{
+	json_t *obj = shared_get(slots, PROCESS_CACHE, pi->serial, tag);
+
+	if (obj)
+		return json_incref(obj);
+	obj = build(pi, h);
+	if (!pi->serial)	/* not from a process table: nothing to key it by */
+		return obj;
+	return json_incref(shared_put(slots, PROCESS_CACHE, pi->serial, tag, obj));
 }
 
 void record_process(json_t *root, const struct enriched_flow *f)
@@ -92,32 +158,34 @@ void record_process(json_t *root, const struct enriched_flow *f)
 	const struct proc_info *pi = f->proc;
 	const struct flow_obs *o = &f->obs;
 
-	if (!pi || !root)
+	if (!root)
 		return;
-	put(root, "process.pid", json_integer(pi->pid));
-	put(root, "process.name", json_cstr(pi->name));
-	if (pi->executable)
-		put(root, "process.executable", json_cstr(pi->executable));
-	if (pi->argc)
-		put_args(pi, root);
-	put(root, "process.start", json_time(pi->start_unix_ns));
-	put(root, "process.entity_id", json_string(pi->entity_id));
-	if (pi->cwd)
-		put(root, "process.working_directory", json_cstr(pi->cwd));
-	if (f->hash.status == HASH_OK && f->hash.sha256)
-		put(root, "process.hash.sha256", json_string(f->hash.sha256));
-	put_parent(root, pi);
+	if (!pi) {
+		/* Not read within the drain's budget: said so, filled in later. */
+		if (f->proc_deferred) {
+			json_set_path(root, "process.pid", json_integer(o->pid));
+			json_set_path(root, "exfild.process.context_source", json_string("deferred"));
+		}
+		return;
+	}
+	if (json_object_set_new(root, "process", part(process_objs, f->hash.status, build_process,
+						      pi, &f->hash))) {
+		json_object_del(root, "process");	/* out of memory: the pid at least */
+		json_set_path(root, "process.pid", json_integer(pi->pid));
+	}
 	/* The flow's send-time uid wins over the exec-time one. */
 	if (!o->has_uid)
 		put_id(root, "user.id", pi->uid);
 	if (pi->user_name[0] && (!o->has_uid || o->uid == pi->uid))
-		put(root, "user.name", json_cstr(pi->user_name));
-	put_id(root, "group.id", pi->gid);
-	if (pi->group_name[0])
-		put(root, "group.name", json_cstr(pi->group_name));
+		json_set_path(root, "user.name", json_cstr(pi->user_name));
+	json_object_set_new(root, "group", part(group_objs, pi->names_pending, build_group, pi,
+						&f->hash));
 	if (pi->container_id[0])
-		put(root, "container.id", json_string(pi->container_id));
+		json_set_path(root, "container.id", json_string(pi->container_id));
 	if (pi->cgroup_id && !o->cgroup_id)
-		put(root, "exfild.cgroup_id", json_integer((json_int_t)pi->cgroup_id));
-	put_facts(root, pi, &f->hash);
+		json_set_path(root, "exfild.cgroup_id", json_integer((json_int_t)pi->cgroup_id));
+	json_set_path(root, "exfild.process",
+		      part(facts_objs, (uint64_t)f->hash.status | (uint64_t)pi->names_pending << 2 |
+					       (uint64_t)pi->exited << 3,
+			   build_facts, pi, &f->hash));
 }

@@ -72,25 +72,51 @@ static void record_sides(json_t *r, const struct flow_obs *o)
 	json_set_path(r, "related.ip", related);
 }
 
+/* ["word"], the same array in every record: a new reference. */
+static json_t *constant_list(json_t **keep, const char *word)
+{
+	if (!*keep)
+		*keep = json_pack("[s]", word);
+	return *keep ? json_incref(*keep) : json_pack("[s]", word);
+}
+
+/* A number as a JSON string ("17"), as ECS wants ids. */
+static json_t *decimal(uint32_t v)
+{
+	char buf[12];
+	size_t i = sizeof(buf);
+
+	do {
+		buf[--i] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	return json_stringn_nocheck(buf + i, sizeof(buf) - i);
+}
+
+static json_t *category, *type;
+
 json_t *record_flow(const struct enriched_flow *f, const struct record_ctx *ctx)
 {
 	const struct flow_obs *o = &f->obs;
 	json_t *r = record_base(ctx->now_ns, "event", "exfild.flow");
 
-	json_set_path(r, "event.category", json_pack("[s]", "network"));
-	json_set_path(r, "event.type", json_pack("[s]", "connection"));
+	json_set_path(r, "event.category", constant_list(&category, "network"));
+	json_set_path(r, "event.type", constant_list(&type, "connection"));
 	json_set_path(r, "event.action", json_string("network-send"));
 	json_set_path(r, "event.start", json_time(o->start_ns));
 	json_set_path(r, "event.end", json_time(o->end_ns));
 	json_set_path(r, "event.duration", json_integer(o->end_ns - o->start_ns));
 	json_set_path(r, "host.name", json_cstr(o->host_name ? o->host_name : ctx->host_name));
-	if (o->has_process)
+	/* With a context, record_process puts the whole (shared) object here. */
+	if (f->proc)
+		json_object_set_new(r, "process", json_null());
+	else if (o->has_process)
 		json_set_path(r, "process.pid", json_integer(o->pid));
 	if (o->has_uid)
-		json_set_path(r, "user.id", json_sprintf("%u", o->uid));
+		json_set_path(r, "user.id", decimal(o->uid));
 	json_set_path(r, "network.transport",
 		      json_string(o->transport == FLOW_PROTO_TCP ? "tcp" : "udp"));
-	json_set_path(r, "network.iana_number", json_sprintf("%u", o->transport));
+	json_set_path(r, "network.iana_number", decimal(o->transport));
 	json_set_path(r, "network.type",
 		      json_string(o->remote.family == FLOW_AF_INET ? "ipv4" : "ipv6"));
 	json_set_path(r, "network.bytes", json_integer((json_int_t)o->bytes_sent));

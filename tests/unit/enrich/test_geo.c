@@ -331,7 +331,9 @@ static void test_flat(void **state)
 
 		assert_true(look(g, "192.0.2.7", &gi));
 		assert_string_equal(gi.country_iso, "AT");
-		assert_string_equal(gi.country_name, "");  /* flat files have codes only */
+		/* Flat files have codes only: the names come from the generated table. */
+		assert_string_equal(gi.country_name, "Austria");
+		assert_string_equal(gi.continent_name, "Europe");
 		assert_string_equal(gi.region_name, "Tyrol");
 		assert_string_equal(gi.region_iso, "");
 		assert_string_equal(gi.city_name, "Innsbruck");
@@ -344,6 +346,8 @@ static void test_flat(void **state)
 		/* "" for unknown state/city in the file means absent. */
 		assert_true(look(g, "198.51.100.3", &gi));
 		assert_string_equal(gi.country_iso, "AR");
+		assert_string_equal(gi.country_name, "Argentina");
+		assert_string_equal(gi.continent_name, "South America");
 		assert_string_equal(gi.region_name, "");
 		assert_string_equal(gi.city_name, "");
 		assert_true(gi.has_location);
@@ -351,6 +355,8 @@ static void test_flat(void **state)
 
 		assert_true(look(g, "127.3.0.1", &gi));
 		assert_string_equal(gi.country_iso, "NZ");
+		assert_string_equal(gi.country_name, "New Zealand");
+		assert_string_equal(gi.continent_name, "Oceania");
 		assert_false(gi.has_location);
 		if (i == 0) {
 			assert_true(look(g, "2001:db8:3::1", &gi));
@@ -414,7 +420,9 @@ static void test_combined(void **state)
 	g = open_names("flat.mmdb", "city.mmdb", "asn.mmdb");
 	assert_true(look(g, "192.0.2.7", &gi));
 	assert_string_equal(gi.country_iso, "AT");
-	assert_string_equal(gi.country_name, "");     /* city.mmdb says DE: not mixed in */
+	/* city.mmdb says DE: not mixed in; the name is AT's, from the table. */
+	assert_string_equal(gi.country_name, "Austria");
+	assert_string_equal(gi.continent_name, "Europe");
 	assert_string_equal(gi.city_name, "Innsbruck");
 	assert_int_equal(gi.as_number, 64510);        /* flat had an AS: it wins */
 	assert_true(look(g, "2001:db8:1::1", &gi));    /* flat has nothing here */
@@ -480,19 +488,28 @@ static void test_corrupt_at_open(void **state)
 	assert_non_null(strstr(err, "No such file"));
 }
 
-/* A truncated copy of a real file: the metadata at the end is gone. */
-static void make_truncated(const char *from, const char *to)
+/* Read a built file whole into buf (failing the test if it does not fit). */
+static size_t read_built(const char *name, char *buf, size_t size)
 {
-	char p[512], buf[8192];
+	char p[512];
 	FILE *f;
 	size_t n;
 
-	path_of(p, sizeof(p), from);
+	path_of(p, sizeof(p), name);
 	f = fopen(p, "rb");
 	assert_non_null(f);
-	n = fread(buf, 1, sizeof(buf), f);
+	n = fread(buf, 1, size, f);
 	fclose(f);
-	assert_true(n > 200);
+	assert_true(n > 200 && n < size);
+	return n;
+}
+
+/* A truncated copy of a real file: the metadata at the end is gone. */
+static void make_truncated(const char *from, const char *to)
+{
+	char buf[65536];
+	size_t n = read_built(from, buf, sizeof(buf));
+
 	assert_int_equal(write_file(to, buf, n / 2), 0);
 }
 
@@ -565,6 +582,151 @@ static void test_atomic_replace(void **state)
 	assert_true(look(g, "203.0.113.1", &gi) == false);  /* flat has no JP entry */
 	assert_true(look(g, "127.3.0.1", &gi));
 	assert_int_equal(rename(gone, live), 0);
+	geo_close(g);
+}
+
+/* Overwrite name with from's bytes in place (same inode), as cp or curl -o do. */
+static void overwrite_in_place(const char *from, const char *to, size_t len)
+{
+	char a[512], b[512];
+	int in, out;
+	char *buf = malloc(1 << 20);
+	ssize_t n;
+
+	path_of(a, sizeof(a), from);
+	path_of(b, sizeof(b), to);
+	assert_non_null(buf);
+	in = open(a, O_RDONLY);
+	out = open(b, O_WRONLY | O_CREAT | O_TRUNC, 0644);	/* same inode: truncated */
+	assert_true(in >= 0 && out >= 0);
+	n = read(in, buf, 1 << 20);
+	assert_true(n > 0 && n < (1 << 20));
+	if (len && len < (size_t)n)
+		n = (ssize_t)len;
+	assert_int_equal(write(out, buf, (size_t)n), n);
+	close(in);
+	close(out);
+	free(buf);
+}
+
+static off_t size_of(const char *name)
+{
+	char p[512];
+	struct stat st;
+
+	path_of(p, sizeof(p), name);
+	assert_int_equal(stat(p, &st), 0);
+	return st.st_size;
+}
+
+/*
+ * Defect: the database was mapped straight from the file, so truncating
+ * it in place (truncate -s 0, the first step of cp or curl -o over it)
+ * killed the agent with SIGBUS at the next uncached lookup. Now the
+ * loaded copy keeps answering; a half-written file is refused; the
+ * complete one is taken.
+ */
+static void test_truncate_in_place(void **state)
+{
+	struct geo *g;
+	struct geo_info gi;
+	char live[512];
+	const char *log;
+
+	overwrite_in_place("city.mmdb", "live3.mmdb", 0);
+	path_of(live, sizeof(live), "live3.mmdb");
+	g = open_names("live3.mmdb", NULL, NULL);
+	assert_true(look(g, "192.0.2.7", &gi));
+	assert_string_equal(gi.country_iso, "DE");
+
+	assert_int_equal(truncate(live, 0), 0);
+	assert_true(look(g, "203.0.113.5", &gi));	/* not cached: walks the tree */
+	assert_string_equal(gi.country_iso, "JP");
+	capture_start();
+	assert_int_equal(geo_maybe_reload(g), 0);
+	log = capture_end();
+	assert_non_null(strstr(log, "empty file"));
+	assert_true(look(g, "2001:db8:1::1", &gi));
+	assert_string_equal(gi.country_name, "France");
+
+	/* Half written: refused, the loaded copy stays. */
+	overwrite_in_place("flat.mmdb", "live3.mmdb", (size_t)size_of("flat.mmdb") / 2);
+	capture_start();
+	assert_int_equal(geo_maybe_reload(g), 0);
+	assert_non_null(strstr(capture_end(), live));
+	assert_true(look(g, "198.51.100.1", &gi) == false || gi.country_iso[0] != 'A');
+
+	/* Complete: used. */
+	overwrite_in_place("flat.mmdb", "live3.mmdb", 0);
+	assert_int_equal(geo_maybe_reload(g), 1);
+	assert_true(look(g, "192.0.2.7", &gi));
+	assert_string_equal(gi.country_iso, "AT");
+	geo_close(g);
+}
+
+/* A valid database of the same size with other content: "Munich" spelt "Munikh". */
+static void make_variant(const char *from, const char *to)
+{
+	char buf[65536], *at;
+	size_t n = read_built(from, buf, sizeof(buf));
+
+	at = memmem(buf, n, "Munich", 6);
+	assert_non_null(at);
+	memcpy(at, "Munikh", 6);
+	assert_null(memmem(buf, n, "Munich", 6));
+	assert_int_equal(write_file(to, buf, n), 0);
+}
+
+/*
+ * Defect: rewriting the file in place at the same size changed the data
+ * under the mapping (the old code read whatever was there). Now lookups
+ * answer from the copy until the new version is loaded whole.
+ */
+static void test_rewrite_same_size(void **state)
+{
+	struct geo *g;
+	struct geo_info gi;
+
+	make_variant("city.mmdb", "variant.mmdb");
+	assert_int_equal(size_of("variant.mmdb"), size_of("city.mmdb"));
+	overwrite_in_place("city.mmdb", "live4.mmdb", 0);
+	g = open_names("live4.mmdb", NULL, NULL);
+
+	overwrite_in_place("variant.mmdb", "live4.mmdb", 0);
+	assert_true(look(g, "192.0.2.7", &gi));
+	assert_string_equal(gi.city_name, "Munich");	/* the copy loaded before */
+	assert_int_equal(geo_maybe_reload(g), 1);
+	assert_true(look(g, "192.0.2.7", &gi));
+	assert_string_equal(gi.city_name, "Munikh");
+	assert_string_equal(gi.country_name, "Germany");
+	geo_close(g);
+}
+
+/* A name the database gives wins over the table; a missing one is filled. */
+static void test_names_from_table(void **state)
+{
+	static const char src[] =
+		"{ \"192.0.2.0/24\": { \"country\": \"KR\", \"country_name\": \"Republic of Korea\" },"
+		"  \"198.51.100.0/24\": { \"country\": \"XK\" },"
+		"  \"203.0.113.0/24\": { \"country\": \"ZZ\" } }";
+	char p[512];
+	struct geo *g;
+	struct geo_info gi;
+
+	assert_int_equal(write_file("names.json", src, sizeof(src) - 1), 0);
+	path_of(p, sizeof(p), "names.json");
+	assert_int_equal(mkmmdb("city", p, "names.mmdb", NULL, NULL), 0);
+	g = open_names("names.mmdb", NULL, NULL);
+	assert_true(look(g, "192.0.2.1", &gi));
+	assert_string_equal(gi.country_name, "Republic of Korea");
+	assert_string_equal(gi.continent_name, "Asia");
+	assert_true(look(g, "198.51.100.1", &gi));	/* not in ISO 3166-1: CLDR's name */
+	assert_string_equal(gi.country_name, "Kosovo");
+	assert_string_equal(gi.continent_name, "Europe");
+	assert_true(look(g, "203.0.113.1", &gi));	/* unknown code: left without */
+	assert_string_equal(gi.country_iso, "ZZ");
+	assert_string_equal(gi.country_name, "");
+	assert_string_equal(gi.continent_name, "");
 	geo_close(g);
 }
 
@@ -718,6 +880,9 @@ int main(void)
 		cmocka_unit_test(test_corrupt_at_open),
 		cmocka_unit_test(test_corrupt_at_reload),
 		cmocka_unit_test(test_atomic_replace),
+		cmocka_unit_test(test_truncate_in_place),
+		cmocka_unit_test(test_rewrite_same_size),
+		cmocka_unit_test(test_names_from_table),
 		cmocka_unit_test(test_cache),
 		cmocka_unit_test(test_json),
 		cmocka_unit_test(test_long_name),

@@ -12,8 +12,12 @@
 #include <fcntl.h>
 #include <stdint.h>
 #include <string.h>
+#include <errno.h>
+#include <sched.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "exehash.h"
@@ -23,7 +27,8 @@
 #include "testutil.h"
 
 static char sleep_sha[65];
-static const char *const files[] = { "mysleep", "gwsleep", "q\"\n\xfe" };
+static const char *const files[] = { "mysleep", "gwsleep", "q\"\n\xfe", "ctr/csleep", "ctr",
+				     "host" };
 
 /* Copy /bin/sleep away, run it, delete it: flagged, path clean, hash right. */
 static void test_deleted_binary(void **state)
@@ -77,6 +82,90 @@ static void test_writable_by_others(void **state)
 	json_decref(r);
 	stop(pid, hold);
 	unlink(bin);
+	proc_table_free(pt);
+}
+
+/*
+ * Run dir/host/NAME in a mount namespace of its own where dir/ctr (mode
+ * 0777) is bind-mounted over dir/host (0755 for the agent), as a container
+ * sees its own /usr/bin. Returns the pid once exec'd, or -1 if this host
+ * cannot make the namespace (not root).
+ */
+static pid_t spawn_in_mount_ns(const char *name, int *hold)
+{
+	char host[300], ctr[300], bin[400];
+	int sync[2], in[2];
+	char c;
+	ssize_t n;
+	pid_t pid;
+
+	in_dir(host, sizeof(host), "host");
+	in_dir(ctr, sizeof(ctr), "ctr");
+	snprintf(bin, sizeof(bin), "%s/%s", host, name);
+	if (pipe2(sync, O_CLOEXEC) || pipe2(in, O_CLOEXEC))
+		return -1;
+	pid = fork();
+	if (pid == 0) {
+		char *argv[] = { (char *)name, "30", NULL };
+
+		if (unshare(CLONE_NEWNS) || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) ||
+		    mount(ctr, host, NULL, MS_BIND, NULL)) {
+			c = 'x';
+			(void)!write(sync[1], &c, 1);
+			_exit(127);
+		}
+		dup2(in[0], 0);
+		execv(bin, argv);
+		_exit(127);
+	}
+	close(sync[1]);
+	close(in[0]);
+	while ((n = read(sync[0], &c, 1)) < 0 && errno == EINTR)
+		;
+	close(sync[0]);
+	if (n != 0) {
+		close(in[1]);
+		waitpid(pid, NULL, 0);
+		return -1;
+	}
+	*hold = in[1];
+	kids[0] = pid;
+	return pid;
+}
+
+/*
+ * Defect: the executable's directory was judged by its path in the agent's
+ * mount namespace. A container's own world-writable directory must count
+ * (and the agent's directory of the same name must not).
+ */
+static void test_writable_dir_in_container(void **state)
+{
+	struct proc_table *pt = proc_table_new(64, NULL);
+	char host[300], ctr[300], bin[400];
+	const struct proc_info *pi;
+	int hold = -1;
+	pid_t pid;
+
+	in_dir(host, sizeof(host), "host");
+	in_dir(ctr, sizeof(ctr), "ctr");
+	assert_int_equal(mkdir(host, 0755), 0);
+	assert_int_equal(mkdir(ctr, 0755), 0);
+	assert_int_equal(chmod(ctr, 0777), 0);	/* the container's dir: anyone may write */
+	snprintf(bin, sizeof(bin), "%s/csleep", ctr);
+	assert_int_equal(copy_file("/bin/sleep", bin, 0755), 0);
+	pid = spawn_in_mount_ns("csleep", &hold);
+	if (pid < 0) {
+		proc_table_free(pt);
+		skip();
+	}
+	pi = proc_table_get(pt, (uint32_t)pid);
+	assert_non_null(pi);
+	snprintf(bin, sizeof(bin), "%s/csleep", host);
+	assert_string_equal(pi->executable, bin);	/* the container's view of the path */
+	assert_true(pi->facts_known);
+	assert_false(pi->exe_deleted);
+	assert_true(pi->exe_writable_by_others);
+	stop(pid, hold);
 	proc_table_free(pt);
 }
 
@@ -189,6 +278,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_deleted_binary),
 		cmocka_unit_test(test_writable_by_others),
+		cmocka_unit_test(test_writable_dir_in_container),
 		cmocka_unit_test(test_memfd_binary),
 		cmocka_unit_test(test_hostile_command_line),
 		cmocka_unit_test(test_args_truncated),

@@ -2,11 +2,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
 #include "exfild.skel.h"
 #include "clock.h"
 #include "drain.h"
+#include "kobs.h"
 #include "ksource.h"
 #include "listeners.h"
 #include "loader.h"
@@ -113,32 +115,6 @@ void ksource_consume_events(struct ksource *ks)
 	ring_buffer__consume(ks->rb);
 }
 
-static void key_addr(struct ipaddr *out, uint8_t family, const uint8_t *a)
-{
-	memset(out, 0, sizeof(*out));
-	out->family = family;
-	memcpy(out->a, a, family == FLOW_AF_INET ? 4 : 16);
-}
-
-static bool addr_is_zero(const uint8_t *a)
-{
-	static const uint8_t zero[16];
-
-	return !memcmp(a, zero, sizeof(zero));
-}
-
-/* The observation's two sides, from the kernel's key. */
-static void key_sides(struct flow_obs *obs, const struct flow_key *k)
-{
-	obs->direction = k->direction == EXFILD_INGRESS ? FLOW_INGRESS : FLOW_EGRESS;
-	obs->remote_port = k->rport;
-	obs->local_port = k->lport;
-	key_addr(&obs->remote, k->family, k->raddr);
-	/* No local address in the kernel (see struct flow_key): ask routing. */
-	if (!addr_is_zero(k->laddr) || !route_source(&obs->remote, k->rport, &obs->local))
-		key_addr(&obs->local, k->family, k->laddr);
-}
-
 long ksource_drain(struct ksource *ks, int64_t now_wall, ksource_flow_fn fn, void *arg,
 		   struct loss_counts *loss, int64_t *swap_mono)
 {
@@ -157,27 +133,20 @@ long ksource_drain(struct ksource *ks, int64_t now_wall, ksource_flow_fn fn, voi
 	loss->bytes = l.bytes;
 	loss->entries = l.entries;
 	loss->events = l.events;
-	mono_to_wall = now_wall - clock_ns(CLOCK_MONOTONIC);
+	/* Both clocks read now, back to back and in this order (one
+	 * expression would leave the order to the compiler): now_wall was read
+	 * before the drain, and pairing it with a later monotonic read would
+	 * shift every event.start early by the drain's own duration. */
+	mono_to_wall = clock_ns(CLOCK_REALTIME);
+	mono_to_wall -= clock_ns(CLOCK_MONOTONIC);
 	for (ssize_t i = 0; i < n; i++) {
-		const struct flow_key *k = &ks->dr.flows[i].key;
-		const struct flow_val *v = &ks->dr.flows[i].val;
-		struct flow_obs obs = {
-			.start_ns = (int64_t)v->first_ns + mono_to_wall,
-			/* The kernel keeps no per-send clock (too dear on the hot
-			 * path): the interval ends at the drain. */
-			.end_ns = now_wall,
-			.transport = k->proto,
-			.bytes_sent = v->bytes,
-			.calls = v->calls,
-			.has_process = true,
-			.pid = k->tgid,
-			.has_uid = true,
-			.uid = v->uid,
-			.cgroup_id = v->cgroup_id,
-			.tier = tier,
-		};
+		struct flow_obs obs;
 
-		key_sides(&obs, k);
+		kobs_of(&ks->dr.flows[i], mono_to_wall, now_wall, tier, &obs);
+		/* The kernel kept no local address (see struct flow_key): ask
+		 * the routing table which one the packets left from. */
+		if (!obs.local.family)
+			route_source(&obs.remote, obs.remote_port, &obs.local);
 		fn(arg, &obs);
 	}
 	return (long)n;
@@ -191,4 +160,12 @@ int ksource_tier(const struct ksource *ks)
 const char *ksource_pin_dir(const struct ksource *ks)
 {
 	return ks->ld.pinned ? ks->ld.pin_dir : NULL;
+}
+
+int ksource_maps_usable(const struct ksource *ks)
+{
+	uint32_t zero = 0, id;
+
+	/* An array of maps answers with the id of the map it points at. */
+	return !bpf_map_lookup_elem(bpf_map__fd(ks->ld.skel->maps.flows_active), &zero, &id);
 }

@@ -49,6 +49,9 @@ long ksource_drain(struct ksource *ks, int64_t now_wall, ksource_flow_fn fn, voi
 		   struct loss_counts *loss, int64_t *swap_mono);
 
 int ksource_tier(const struct ksource *ks);
+/* 1 if the maps can still be read with the capabilities we have now
+ * (kernels before 6.5 want CAP_BPF for every bpf(2) command). */
+int ksource_maps_usable(const struct ksource *ks);
 /* The pin directory, or NULL when not pinned. */
 const char *ksource_pin_dir(const struct ksource *ks);
 

@@ -309,6 +309,14 @@ static bool on_bpffs(const char *dir)
 	return !statfs(dir, &st) && (unsigned long)st.f_type == BPF_FS_MAGIC_NUM;
 }
 
+/* The directory is the root of a mount: pinning there mixes our maps with everyone's. */
+static bool is_mount_root(const char *dir, const char *parent)
+{
+	struct stat a, b;
+
+	return !stat(dir, &a) && !stat(parent, &b) && (a.st_dev != b.st_dev || a.st_ino == b.st_ino);
+}
+
 static int pin_maps(struct loader *ld, const char *path, char *err, size_t errlen)
 {
 	struct bpf_map *maps[] = { ld->skel->maps.flows_a, ld->skel->maps.flows_b,
@@ -325,6 +333,12 @@ static int pin_maps(struct loader *ld, const char *path, char *err, size_t errle
 	if (!strcmp(parent, BPFFS_DEFAULT) && !on_bpffs(parent) &&
 	    mount("bpffs", BPFFS_DEFAULT, "bpf", 0, "mode=0700"))
 		log_warn("could not mount bpffs on %s: %s", BPFFS_DEFAULT, strerror(errno));
+	if (on_bpffs(path) && is_mount_root(path, parent)) {
+		snprintf(err, errlen, "pin path %s is the root of a bpf filesystem: give exfild a "
+			 "directory of its own there (--pin-path %s/exfild)", path,
+			 strcmp(path, "/") ? path : "");
+		return -1;
+	}
 	if (!on_bpffs(parent)) {
 		snprintf(err, errlen, "pin path %s is not on a bpf filesystem "
 			 "(mount one with: mount -t bpf bpffs %s), or use --pin-path", path, parent);
@@ -332,6 +346,13 @@ static int pin_maps(struct loader *ld, const char *path, char *err, size_t errle
 	}
 	if (mkdir(path, 0700) && errno != EEXIST) {
 		snprintf(err, errlen, "cannot create pin directory %s: %s", path, strerror(errno));
+		return -1;
+	}
+	/* The maps are pinned 0600; the directory keeps other users out too,
+	 * also when an earlier run or someone else made it. */
+	if (chmod(path, 0700)) {
+		snprintf(err, errlen, "cannot make pin directory %s private: %s", path,
+			 strerror(errno));
 		return -1;
 	}
 	snprintf(ld->pin_dir, sizeof(ld->pin_dir), "%s", path);
