@@ -4,7 +4,7 @@
  *   "EXFDBASE" u32 version  i64 bucket_ns  i64 first_ns  i32 cur_bucket
  *   u32 n_members
  *   populations: VIEW_COUNT x 2 directions x CLASS_COUNT x SUM_COUNT of
- *                HIST_BINS f32, then f64 weight, f64 sum l, f64 sum l^2
+ *                HIST_BINS f32, then f64 total weight
  *   n_members x member record (MEMBER_RECORD bytes, see put_member)
  *   u32 CRC-32 (zlib) of everything before it
  *
@@ -22,7 +22,7 @@
 #define STATE_MAGIC "EXFDBASE"
 #define STATE_VERSION 1u
 #define HEADER_BYTES (8 + 4 + 8 + 8 + 4 + 4)
-#define POP_BYTES (HIST_BINS * 4 + 3 * 8)
+#define POP_BYTES (HIST_BINS * 4 + 8)
 #define POPS_BYTES ((size_t)VIEW_COUNT * 2 * CLASS_COUNT * SUM_COUNT * POP_BYTES)
 #define MEMBER_RECORD (5 * 8 + 3 * 4 + 7 * 4 + RING_SLOTS * 4 + 2 + 17 + GEO_COUNTRY_ISO_LEN + \
 		       2 * 4 + 1 + IP_PROCS * IP_PROC_LEN)
@@ -177,8 +177,6 @@ int detect_state_encode(const struct detect *d, uint8_t **buf, size_t *len)
 					for (int b = 0; b < HIST_BINS; b++)
 						put_f32(&w, p->hist[b]);
 					put_f64(&w, p->sw);
-					put_f64(&w, p->swl);
-					put_f64(&w, p->swll);
 				}
 	for (size_t i = 0; i < total; i++)
 		if (d->members[i].key)
@@ -297,10 +295,7 @@ static int parse_into(struct detect *t, const uint8_t *buf, size_t len, char *er
 						if (!finite_nonneg(p->hist[b] = get_f32(&r)))
 							return fail(err, errlen, "corrupt: bad population value");
 					p->sw = get_f64(&r);
-					p->swl = get_f64(&r);
-					p->swll = get_f64(&r);
-					if (!finite_nonneg(p->sw) || !finite_nonneg(p->swl) ||
-					    !finite_nonneg(p->swll))
+					if (!finite_nonneg(p->sw))
 						return fail(err, errlen, "corrupt: bad population value");
 					pop_finish(p);
 				}
