@@ -15,6 +15,7 @@
 
 /* Past buckets a member remembers: the horizon (24 x 1 h by default). */
 #define RING_SLOTS 24
+#define MEMBER_ALARMED 0x01
 #define SLOT_MAX_KIB (UINT32_MAX / RING_SLOTS)
 /* Population histograms: 4 bins per octave, 1 byte to 2^40 bytes. */
 #define HIST_PER_OCTAVE 4
@@ -51,6 +52,9 @@ struct member {
 	float evidence;		/* cached -log10 p of this member (weighted) */
 	uint32_t ring[RING_SLOTS];	/* KiB per past bucket, slot = bucket % RING_SLOTS */
 	uint8_t view, dir;
+	/* MEMBER_ALARMED: scored above the threshold since its last horizon
+	 * sample; what alerted is kept out of the populations. */
+	uint8_t flags;
 	/* IP members only: what the country/region/port alerts list, and the
 	 * processes that sent to this IP. */
 	struct ipaddr ip;

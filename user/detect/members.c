@@ -112,7 +112,12 @@ static void close_bucket(struct detect *d, struct member *m)
 	m->ring[(uint32_t)m->bucket % RING_SLOTS] = kib;
 	m->ring_kib += kib;
 	hl = log2_bytes((uint64_t)m->ring_kib * 1024);
-	pop_add(&d->pops[m->view][m->dir][cls][SUM_BUCKET], l, 1.0f);
+	/* An alerted sum is not the host's normal: learning it would teach the
+	 * new-member population that exfiltration is what new members get. The
+	 * member's own history still learns it (a recurring legitimate
+	 * transfer becomes familiar by its own record). */
+	if (!(m->flags & MEMBER_ALARMED))
+		pop_add(&d->pops[m->view][m->dir][cls][SUM_BUCKET], l, 1.0f);
 	if (w <= 0.0f) {
 		m->mean = (float)l, m->var = 0, m->hmean = (float)hl, m->hvar = 0;
 	} else {
@@ -141,12 +146,13 @@ static void sample_horizon(struct detect *d, struct member *m, int32_t b)
 
 	if ((int64_t)b - m->hz_bucket < RING_SLOTS)
 		return;
-	if (m->ring_kib) {
+	if (m->ring_kib && !(m->flags & MEMBER_ALARMED)) {
 		cls = learn_class(d, m);
 		pop_add(&d->pops[m->view][m->dir][cls][SUM_HORIZON],
 			log2_bytes((uint64_t)m->ring_kib * 1024), 1.0f);
 	}
 	m->hz_bucket = b;
+	m->flags &= (uint8_t)~MEMBER_ALARMED;
 }
 
 void member_advance(struct detect *d, struct member *m, int32_t b)

@@ -24,7 +24,7 @@
 #define HEADER_BYTES (8 + 4 + 8 + 8 + 4 + 4)
 #define POP_BYTES (HIST_BINS * 4 + 8)
 #define POPS_BYTES ((size_t)VIEW_COUNT * 2 * CLASS_COUNT * SUM_COUNT * POP_BYTES)
-#define MEMBER_RECORD (5 * 8 + 3 * 4 + 7 * 4 + RING_SLOTS * 4 + 2 + 17 + GEO_COUNTRY_ISO_LEN + \
+#define MEMBER_RECORD (5 * 8 + 3 * 4 + 7 * 4 + RING_SLOTS * 4 + 3 + 17 + GEO_COUNTRY_ISO_LEN + \
 		       2 * 4 + 1 + IP_PROCS * IP_PROC_LEN)
 /* A file may come from an agent with a larger table, but not absurdly. */
 #define MAX_FILE_MEMBERS (1u << 24)
@@ -141,6 +141,7 @@ static void put_member(struct wbuf *w, const struct member *m)
 		put_u32(w, m->ring[i]);
 	put(w, &m->view, 1);
 	put(w, &m->dir, 1);
+	put(w, &m->flags, 1);
 	put(w, &m->ip.family, 1);
 	put(w, m->ip.a, 16);
 	put(w, m->cc, GEO_COUNTRY_ISO_LEN);
@@ -217,6 +218,7 @@ static bool get_member(struct rbuf *r, struct member *m, int32_t cur)
 	m->ring_kib = (uint32_t)ring;
 	get(r, &m->view, 1);
 	get(r, &m->dir, 1);
+	get(r, &m->flags, 1);
 	get(r, &m->ip.family, 1);
 	get(r, m->ip.a, 16);
 	get(r, m->cc, GEO_COUNTRY_ISO_LEN);
@@ -232,7 +234,7 @@ static bool get_member(struct rbuf *r, struct member *m, int32_t cur)
 	for (int i = 0; i < 7; i++)
 		if (!finite_nonneg(f[i]) || f[i] > 1e9f)
 			return false;
-	return m->key && m->view < VIEW_COUNT && m->dir < 2 && m->proc_next < IP_PROCS &&
+	return m->key && m->view < VIEW_COUNT && m->dir < 2 && m->flags <= MEMBER_ALARMED && m->proc_next < IP_PROCS &&
 	       (m->ip.family == 0 || m->ip.family == FLOW_AF_INET || m->ip.family == FLOW_AF_INET6) &&
 	       m->bucket <= cur && m->stat_bucket <= m->bucket && m->hz_bucket <= m->bucket && m->first_seen_ns <= m->last_seen_ns;
 }
