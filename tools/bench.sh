@@ -14,6 +14,10 @@ echo "## Geo lookups"
 echo
 build/tests/bench_geo
 echo
+echo "## Detection"
+echo
+build/tests/bench_detect
+echo
 echo "## Replay throughput"
 echo
 tools/bench-replay.sh

@@ -30,16 +30,20 @@ struct detect *detect_new(const struct detect_config *cfg)
 		nsets *= 2;
 	d->nsets = nsets;
 	d->members = calloc((size_t)nsets * SET_WAYS, sizeof(*d->members));
-	if (!d->members) {
+	d->keys = aligned_alloc(64, (size_t)nsets * SET_WAYS * sizeof(*d->keys));
+	if (!d->members || !d->keys) {
+		free(d->members);
+		free(d->keys);
 		free(d);
 		return NULL;
 	}
+	memset(d->keys, 0, (size_t)nsets * SET_WAYS * sizeof(*d->keys));
 	d->decay_per_bucket = (float)exp2(-(double)cfg->bucket_ns / (double)cfg->half_life_ns);
 	d->cur_bucket = INT32_MIN;
 	d->rate_window = INT64_MIN;
 	d->st.max_members = nsets * SET_WAYS;
-	d->st.member_bytes = sizeof(struct member);
-	d->st.memory_bytes = sizeof(*d) + (size_t)nsets * SET_WAYS * sizeof(struct member);
+	d->st.member_bytes = sizeof(struct member) + sizeof(uint64_t);
+	d->st.memory_bytes = sizeof(*d) + (size_t)nsets * SET_WAYS * d->st.member_bytes;
 	return d;
 }
 
@@ -48,6 +52,7 @@ void detect_free(struct detect *d)
 	if (!d)
 		return;
 	free(d->members);
+	free(d->keys);
 	free(d);
 }
 
@@ -129,9 +134,10 @@ static void tag_ip_member(struct member *m, const struct enriched_flow *f,
 	if (!k->proc)
 		return;
 	for (int i = 0; i < IP_PROCS; i++)
-		if (!strncmp(m->procs[i], k->proc, IP_PROC_LEN - 1))
+		if (m->proc_hash[i] == k->proc_hash)
 			return;
 	snprintf(m->procs[m->proc_next], IP_PROC_LEN, "%s", k->proc);
+	m->proc_hash[m->proc_next] = k->proc_hash;
 	m->proc_next = (uint8_t)((m->proc_next + 1) % IP_PROCS);
 }
 
@@ -216,7 +222,8 @@ void detect_observe(struct detect *d, const struct enriched_flow *f, detect_emit
 		if (!k.has[v])
 			continue;
 		m = member_get(d, k.key[v], (uint8_t)v, k.dir, t);
-		member_advance(d, m, d->cur_bucket);
+		if (m->bucket < d->cur_bucket)
+			member_advance(d, m, d->cur_bucket);
 		m->open_sum += o->bytes_sent;
 		if (t > m->last_seen_ns)
 			m->last_seen_ns = t;

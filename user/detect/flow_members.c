@@ -10,6 +10,12 @@ uint16_t flow_service_port(const struct flow_obs *o)
 	return o->direction == FLOW_INGRESS ? o->local_port : o->remote_port;
 }
 
+/* Only what an IP member keeps of the name (IP_PROC_LEN - 1) is hashed. */
+uint32_t proc_name_hash(const char *name)
+{
+	return (uint32_t)member_hash(0xfd, 0, name, strnlen(name, IP_PROC_LEN - 1)) | 1;
+}
+
 static const char *proc_of(const struct enriched_flow *f)
 {
 	if (f->process_name && f->process_name[0])
@@ -54,6 +60,8 @@ void flow_keys_of(const struct enriched_flow *f, struct flow_keys *k)
 	k->dir = o->direction == FLOW_INGRESS ? 1 : 0;
 	k->cc = f->geo.country_iso;
 	k->proc = proc_of(f);
+	if (k->proc)
+		k->proc_hash = proc_name_hash(k->proc);
 	k->port_tag = (uint32_t)o->transport << 16 | flow_service_port(o);
 
 	ipv[0] = o->remote.family;
