@@ -26,8 +26,9 @@
 
 #include "detect_model.h"
 
-#define CORROBORATION 0.1
+#define CORROBORATION 0.15
 #define CONTEXT_MARGIN 0.5
+#define FAMILIAR_WEIGHT 0.75
 #define EVIDENCE_FLOOR 1.3	/* -log10(0.05) */
 #define EVIDENCE_SCALE 1.44	/* 3.3 (p = 5e-4) -> 75 */
 
@@ -95,6 +96,9 @@ void judge_member(const struct detect *d, const struct member *m, struct judgeme
 	j->p = fmin(1.0, (j->horizon ? ph : pb) * (tests > 1 ? 2 : 1));
 	j->evidence = tests ? fmin(EVIDENCE_MAX, -log10(fmax(j->p, 1e-300))) * view_weight[m->view]
 			    : 0.0;
+	/* Rarity counts: the same surprise means less from a familiar member. */
+	if (!j->rare)
+		j->evidence *= FAMILIAR_WEIGHT;
 }
 
 double member_evidence(const struct detect *d, struct member *m)
