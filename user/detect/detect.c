@@ -141,13 +141,19 @@ static void tag_ip_member(struct member *m, const struct enriched_flow *f,
 	m->proc_next = (uint8_t)((m->proc_next + 1) % IP_PROCS);
 }
 
-/* Suppression key: (direction, process, destination IP). */
-static uint64_t repeat_key(const struct flow_keys *k)
+/*
+ * Suppression key: (direction, process, destination), the destination
+ * being what the alert is about: the IP, the port, or for the location
+ * views (country, region, process or user to country) the country (an
+ * upload spread over many addresses of one country is one alert, not one
+ * per address).
+ */
+static uint64_t repeat_key(const struct flow_keys *k, int top)
 {
 	char buf[8 + 256];
 	size_t n = k->proc ? strnlen(k->proc, 255) : 0;
 
-	memcpy(buf, &k->key[VIEW_IP], 8);
+	memcpy(buf, &k->key[top == VIEW_IP || top == VIEW_PORT ? top : VIEW_COUNTRY], 8);
 	if (n)
 		memcpy(buf + 8, k->proc, n);
 	return member_hash(0xfe, k->dir, buf, 8 + n);
@@ -166,10 +172,11 @@ static void log_allowed(const struct detect_allow *a, const struct enriched_flow
 }
 
 static void alert(struct detect *d, const struct enriched_flow *f, const struct flow_keys *k,
-		  struct member *const ms[VIEW_COUNT], int score, detect_emit_fn emit, void *arg)
+		  struct member *const ms[VIEW_COUNT], int score, int top, detect_emit_fn emit,
+		  void *arg)
 {
 	const struct detect_allow *a = allow_match(&d->cfg, f);
-	uint64_t key = repeat_key(k);
+	uint64_t key = repeat_key(k, top);
 	int64_t t = f->obs.end_ns;
 	uint32_t repeats = 1;
 	struct finding fd;
@@ -204,7 +211,7 @@ void detect_observe(struct detect *d, const struct enriched_flow *f, detect_emit
 	double e[VIEW_COUNT] = { 0 };
 	struct flow_keys k;
 	bool hot = false;
-	int score;
+	int score, top;
 
 	if (f->reserved && !d->cfg.include_reserved) {
 		d->st.skipped_reserved++;
@@ -238,8 +245,8 @@ void detect_observe(struct detect *d, const struct enriched_flow *f, detect_emit
 	for (int v = 0; v < VIEW_COUNT; v++)
 		if (ms[v])
 			e[v] = member_evidence(d, ms[v]);
-	score = score_of(combine_evidence(e, k.has, NULL));
+	score = score_of(combine_evidence(e, k.has, &top));
 	if (score < d->cfg.alert_threshold || t - d->first_ns < d->cfg.learning_ns)
 		return;
-	alert(d, f, &k, ms, score, emit, arg);
+	alert(d, f, &k, ms, score, top, emit, arg);
 }

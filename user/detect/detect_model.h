@@ -103,6 +103,8 @@ struct detect {
 
 /* ---- members.c ---- */
 uint64_t member_hash(uint8_t view, uint8_t dir, const void *val, size_t len);
+/* The member for key, or NULL. */
+struct member *member_find(struct detect *d, uint64_t key);
 /* The member for key, created (evicting if its set is full) when absent. */
 struct member *member_get(struct detect *d, uint64_t key, uint8_t view, uint8_t dir,
 			  int64_t t_ns);

@@ -49,12 +49,20 @@ static uint64_t pair_hash(int view, uint8_t dir, const char *a, const char *b)
 	return member_hash((uint8_t)view, dir, buf, la + 1 + lb);
 }
 
+uint64_t ip_member_key(uint8_t dir, const struct ipaddr *a)
+{
+	uint8_t ipv[17];
+
+	ipv[0] = a->family;
+	memcpy(ipv + 1, a->a, 16);
+	return member_hash(VIEW_IP, dir, ipv, sizeof(ipv));
+}
+
 void flow_keys_of(const struct enriched_flow *f, struct flow_keys *k)
 {
 	const struct flow_obs *o = &f->obs;
 	const char *user;
 	char uid[16];
-	uint8_t ipv[17];
 
 	memset(k, 0, sizeof(*k));
 	k->dir = o->direction == FLOW_INGRESS ? 1 : 0;
@@ -64,10 +72,8 @@ void flow_keys_of(const struct enriched_flow *f, struct flow_keys *k)
 		k->proc_hash = proc_name_hash(k->proc);
 	k->port_tag = (uint32_t)o->transport << 16 | flow_service_port(o);
 
-	ipv[0] = o->remote.family;
-	memcpy(ipv + 1, o->remote.a, 16);
 	k->has[VIEW_IP] = true;
-	k->key[VIEW_IP] = member_hash(VIEW_IP, k->dir, ipv, sizeof(ipv));
+	k->key[VIEW_IP] = ip_member_key(k->dir, &o->remote);
 
 	k->has[VIEW_COUNTRY] = true;	/* "" (unknown) is a member too */
 	k->key[VIEW_COUNTRY] = member_hash(VIEW_COUNTRY, k->dir, k->cc, strnlen(k->cc, GEO_COUNTRY_ISO_LEN));

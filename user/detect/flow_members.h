@@ -25,6 +25,9 @@ struct flow_keys {
 
 void flow_keys_of(const struct enriched_flow *f, struct flow_keys *k);
 
+/* The IP view's key of address a in population dir. */
+uint64_t ip_member_key(uint8_t dir, const struct ipaddr *a);
+
 /* The text of f's member in view v, e.g. "DE", "tcp/443", "curl>DE". */
 void flow_member_label(const struct enriched_flow *f, int view, char *buf, size_t len);
 

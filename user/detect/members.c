@@ -201,6 +201,16 @@ static bool pinned(const struct detect *d, uint64_t key)
 	return false;
 }
 
+struct member *member_find(struct detect *d, uint64_t key)
+{
+	size_t base = (size_t)((key >> 40) & (d->nsets - 1)) * SET_WAYS;
+
+	for (int i = 0; i < SET_WAYS; i++)
+		if (d->keys[base + i] == key)
+			return &d->members[base + i];
+	return NULL;
+}
+
 struct member *member_get(struct detect *d, uint64_t key, uint8_t view, uint8_t dir,
 			  int64_t t_ns)
 {

@@ -114,34 +114,37 @@ double member_evidence(const struct detect *d, struct member *m)
 	return j.evidence;
 }
 
+static bool location_view(int v)
+{
+	return v != VIEW_IP && v != VIEW_PORT;
+}
+
 double combine_evidence(double e[VIEW_COUNT], const bool has[VIEW_COUNT], int *top)
 {
-	double best = 0, rest = 0, where = 0;
-	int t = -1;
+	double total = 0, where = 0;
+	int t = -1, tw = -1;
 
-	for (int v = VIEW_COUNTRY; v < VIEW_COUNT; v++)
-		if (v != VIEW_PORT && has[v] && e[v] > where)
-			where = e[v];
+	for (int v = 0; v < VIEW_COUNT; v++)
+		if (has[v] && location_view(v) && (tw < 0 || e[v] > where))
+			where = e[v], tw = v;
 	if (e[VIEW_IP] > where + CONTEXT_MARGIN)
 		e[VIEW_IP] = where + CONTEXT_MARGIN;
 	if (e[VIEW_PORT] > where + CONTEXT_MARGIN)
 		e[VIEW_PORT] = where + CONTEXT_MARGIN;
-
-	for (int v = 0; v < VIEW_COUNT; v++) {
-		if (!has[v])
-			continue;
-		if (t < 0 || e[v] > best) {
-			if (t >= 0)
-				rest += best;
-			best = e[v];
-			t = v;
-		} else {
-			rest += e[v];
-		}
-	}
+	/* The strongest view leads; a strange location leads over the context
+	 * views, which then only corroborate it. */
+	if (tw >= 0 && where >= EVIDENCE_FLOOR)
+		t = tw;
+	else
+		for (int v = 0; v < VIEW_COUNT; v++)
+			if (has[v] && (t < 0 || e[v] > e[t]))
+				t = v;
+	for (int v = 0; v < VIEW_COUNT; v++)
+		if (has[v])
+			total += v == t ? e[v] : CORROBORATION * e[v];
 	if (top)
 		*top = t;
-	return best + CORROBORATION * rest;
+	return total;
 }
 
 int score_of(double evidence)
