@@ -23,6 +23,7 @@ less; scengen.anomalous_at), in the format's own clock.
 """
 import argparse
 import gzip
+import ipaddress
 import json
 import os
 import statistics
@@ -134,14 +135,24 @@ def exfild_alerts(path):
             if get(r, "event.kind") != "alert":
                 continue
             t = get(r, "@timestamp") or get(r, "event.end")
+            # the peer: ECS puts the side that opened the connection in source
+            peer = "source" if get(r, "network.direction") == "ingress" else "destination"
             out.append({"t": parse_time(t), "host": get(r, "host.name"),
-                        "ip": get(r, "destination.ip"),
-                        "country": get(r, "destination.geo.country_iso_code"),
+                        "ip": get(r, peer + ".ip"),
+                        "country": get(r, peer + ".geo.country_iso_code"),
+                        "direction": get(r, "network.direction"),
                         "score": get(r, "exfild.anomaly.score")})
     return out
 
 
 # ---- scoring -----------------------------------------------------------------
+
+def same_ip(a, b):
+    try:
+        return a is not None and ipaddress.ip_address(a) == ipaddress.ip_address(b)
+    except ValueError:
+        return False
+
 
 def score(alerts, labels, fmt, host_days):
     """Precision, recall, false alerts per host-day, F1, delays."""
@@ -155,7 +166,7 @@ def score(alerts, labels, fmt, host_days):
                 continue
             if not (lab["start"] - 1 <= a["t"] <= lab["end"] + GRACE):
                 continue
-            if a.get("ip") == lab["ip"] or (a.get("country") and a.get("country") == lab["country"]):
+            if same_ip(a.get("ip"), lab["ip"]) or (a.get("country") and a.get("country") == lab["country"]):
                 hit = lab
                 break
         a["_tp"] = bool(hit)
