@@ -25,10 +25,14 @@
 #include "replay_file.h"
 #include "replay_hosts.h"
 #include "replay_merge.h"
+#include "loop.h"
+#include "outputs.h"
 #include "sink.h"
 
-/* Records written between flushes: bounds what the sink queues. */
-#define FLUSH_EVERY 4096
+/* Records written between waits for the output: far below what a sink
+ * queues (8 MiB), so a slow reader slows the replay, never drops a record. */
+#define FLUSH_EVERY 256
+#define FLUSH_TIMEOUT_NS (60 * 1000000000LL)
 #define MAX_FILES 256
 /* Event time between detect_tick calls: the agent's default drain interval. */
 #define TICK_NS (10 * 1000000000LL)
@@ -46,7 +50,8 @@ struct replay_opts {
 
 struct replay {
 	struct replay_opts *o;
-	struct sink *sink;
+	struct loop *loop;
+	struct sinkset *sinks;
 	struct geo *geo;
 	struct enricher enr;
 	struct replay_hosts *hosts;
@@ -170,12 +175,13 @@ static int parse_args(struct replay_opts *o, int argc, char **argv)
 			o->base.include_reserved = true;
 			break;
 		case O_OUTPUT:
-			if (strlen(optarg) >= sizeof(o->base.output) ||
+			if (strlen(optarg) >= sizeof(o->base.output[0]) ||
 			    sink_check_spec(optarg, err, sizeof(err))) {
 				log_err("--output %s: %s", optarg, err);
 				return 2;
 			}
-			snprintf(o->base.output, sizeof(o->base.output), "%s", optarg);
+			snprintf(o->base.output[0], sizeof(o->base.output[0]), "%s", optarg);
+			o->base.n_output = 1;
 			break;
 		case O_LOCALNET:
 			if (!o->local_net_given)
@@ -240,16 +246,16 @@ static int parse_args(struct replay_opts *o, int argc, char **argv)
 	return -1;
 }
 
-static int write_record(struct replay *r, json_t *rec)
+static int write_record(struct replay *r, enum rec_kind kind, json_t *rec)
 {
 	if (!rec) {
 		log_err("out of memory building a record");
 		return -1;
 	}
-	sink_write(r->sink, rec);
+	sinkset_emit(r->sinks, kind, rec);
 	json_decref(rec);
-	if (++r->written % FLUSH_EVERY == 0 && sink_flush(r->sink)) {
-		log_err("cannot write the output (%s)", r->o->base.output);
+	if (++r->written % FLUSH_EVERY == 0 && !outputs_flush(r->loop, r->sinks, FLUSH_TIMEOUT_NS)) {
+		log_err("cannot write the output (%s)", r->o->base.output[0]);
 		return -1;
 	}
 	return 0;
@@ -267,7 +273,7 @@ static void on_finding(void *arg, const struct finding *fd)
 	struct record_ctx ctx = { .host_name = e->host, .now_ns = fd->time_ns };
 
 	e->r->alerts++;
-	if (write_record(e->r, record_alert(fd, &ctx)))
+	if (write_record(e->r, REC_ALERT, record_alert(fd, &ctx)))
 		e->failed = 1;
 }
 
@@ -300,7 +306,7 @@ static int one(struct replay *r, struct replay_rec *rec)
 	f.process_name = rec->process_name[0] ? rec->process_name : NULL;
 	f.process_executable = rec->process_executable[0] ? rec->process_executable : NULL;
 	f.user_name = rec->user_name[0] ? rec->user_name : NULL;
-	if (r->o->flows && write_record(r, record_flow(&f, &ctx)))
+	if (r->o->flows && write_record(r, REC_FLOW, record_flow(&f, &ctx)))
 		return -1;
 	d = replay_hosts_get(r->hosts, rec->host, err, sizeof(err));
 	if (!d) {
@@ -410,9 +416,11 @@ int cmd_replay(int argc, char **argv)
 	}
 	if (!(m = open_inputs(o, &rc)))
 		goto out;
-	r.sink = sink_open(o->base.output, err, sizeof(err));
-	if (!r.sink) {
-		log_err("%s", err);
+	r.loop = loop_new();
+	struct sink_config sc = { .state_dir = o->base.state_dir };	/* syslog HOSTNAME "-" */
+	r.sinks = r.loop ? sinkset_new(r.loop, &sc) : NULL;
+	if (!r.sinks || sinkset_add(r.sinks, o->base.output[0], SINK_OUTPUT_KINDS | REC_BIT(REC_FLOW), err, sizeof(err))) {
+		log_err("%s", r.sinks ? err : "out of memory");
 		rc = 1;
 		goto out;
 	}
@@ -421,8 +429,8 @@ int cmd_replay(int argc, char **argv)
 			rc = 1;
 			break;
 		}
-	if (sink_flush(r.sink)) {
-		log_err("cannot write the output (%s)", o->base.output);
+	if (!outputs_flush(r.loop, r.sinks, FLUSH_TIMEOUT_NS)) {
+		log_err("cannot write the output (%s)", o->base.output[0]);
 		rc = 1;
 	}
 	if (r.unscored)
@@ -447,8 +455,8 @@ int cmd_replay(int argc, char **argv)
 out:
 	replay_merge_free(m);	/* reports each file's malformed lines */
 	replay_hosts_free(r.hosts);
-	if (r.sink)
-		sink_close(r.sink);
+	sinkset_free(r.sinks);
+	loop_free(r.loop);
 	if (r.geo)
 		geo_close(r.geo);
 	free(rec);

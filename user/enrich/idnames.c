@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <grp.h>
 #include <pthread.h>
+#include <signal.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -111,6 +112,8 @@ struct idnames *idnames_new(idname_resolve_fn resolve, void *ctx)
 {
 	struct idnames *c = calloc(1, sizeof(*c));
 	pthread_condattr_t ca;
+	sigset_t all, old;
+	int rc;
 
 	if (!c)
 		return NULL;
@@ -122,7 +125,14 @@ struct idnames *idnames_new(idname_resolve_fn resolve, void *ctx)
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&c->done, &ca);
 	pthread_condattr_destroy(&ca);
-	if (pthread_create(&c->thread, NULL, worker, c)) {
+	/* The worker takes no signals: they belong to the loop's signalfd, and a
+	 * thread started before the agent blocks them would take SIGTERM's
+	 * default action (killing the agent without its final drain). */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	rc = pthread_create(&c->thread, NULL, worker, c);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc) {
 		pthread_cond_destroy(&c->done);
 		pthread_cond_destroy(&c->work);
 		pthread_mutex_destroy(&c->mu);
