@@ -133,7 +133,13 @@ struct replay_merge *replay_merge_new(struct replay_file **files, size_t n, int6
 	}
 	m->n = n;
 	m->window_ns = window_ns;
-	m->window_records = window_records ? window_records : 1;
+	/* The cap is for all files together, so memory does not grow with
+	 * their number; each still holds enough to sort what Zeek reorders. */
+	m->window_records = window_records / (n ? n : 1);
+	if (m->window_records < 1024 && window_records >= 1024)
+		m->window_records = 1024;
+	if (!m->window_records)
+		m->window_records = 1;
 	for (size_t i = 0; i < n; i++)
 		m->s[i].file = files[i];
 	return m;
