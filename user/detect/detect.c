@@ -168,6 +168,10 @@ static void alert(struct detect *d, const struct enriched_flow *f, const struct 
 	uint32_t repeats = 1;
 	struct finding fd;
 
+	if (!a)
+		for (int v = 0; v < VIEW_COUNT; v++)
+			if (ms[v])
+				ms[v]->flags |= MEMBER_ALARMED;
 	if (a) {
 		d->st.allowlisted++;
 		if (limit_allow_log_due(d, key + (uint64_t)(a - d->cfg.allow), t))

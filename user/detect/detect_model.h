@@ -15,6 +15,7 @@
 
 /* Past buckets a member remembers: the horizon (24 x 1 h by default). */
 #define RING_SLOTS 24
+#define MEMBER_ALARMED 0x01
 #define SLOT_MAX_KIB (UINT32_MAX / RING_SLOTS)
 /* Population histograms: 4 bins per octave, 1 byte to 2^40 bytes. */
 #define HIST_PER_OCTAVE 4
@@ -28,7 +29,9 @@
 #define IP_PROCS 3
 #define IP_PROC_LEN 16
 
-enum pop_class { CLASS_RARE = 0, CLASS_FAMILIAR = 1, CLASS_COUNT };
+/* Who a member is judged against: members first used within the last
+ * horizon (new), members with little history before it (rare), the rest. */
+enum pop_class { CLASS_NEW = 0, CLASS_RARE = 1, CLASS_FAMILIAR = 2, CLASS_COUNT };
 enum pop_sum { SUM_BUCKET = 0, SUM_HORIZON = 1, SUM_COUNT };
 
 /* One tracked member of one view in one direction. */
@@ -49,6 +52,9 @@ struct member {
 	float evidence;		/* cached -log10 p of this member (weighted) */
 	uint32_t ring[RING_SLOTS];	/* KiB per past bucket, slot = bucket % RING_SLOTS */
 	uint8_t view, dir;
+	/* MEMBER_ALARMED: scored above the threshold since its last horizon
+	 * sample; what alerted is kept out of the populations. */
+	uint8_t flags;
 	/* IP members only: what the country/region/port alerts list, and the
 	 * processes that sent to this IP. */
 	struct ipaddr ip;
@@ -63,7 +69,7 @@ struct member {
 struct pop {
 	float hist[HIST_BINS];
 	float tail[HIST_BINS + 1];	/* tail[i] = sum of hist[i..]; after pop_finish */
-	double sw, swl, swll;		/* weight, sum of l, sum of l^2 */
+	double sw;			/* total weight */
 };
 
 /* Suppression: one (direction, process, destination IP) that alerted. */
@@ -102,8 +108,8 @@ void member_advance(struct detect *d, struct member *m, int32_t b);
 uint64_t member_horizon(const struct member *m);
 /* Decayed count of active buckets, decayed to bucket b. */
 float member_weight(const struct detect *d, const struct member *m, int32_t b);
-/* Rare: little history before the horizon (see RARE_BELOW). */
-bool member_rare(const struct detect *d, const struct member *m);
+/* The class m is judged in (its open bucket's). */
+enum pop_class member_class(const struct detect *d, const struct member *m);
 /* Has history from before the horizon: its own statistics are not just
  * the activity being judged (a new member's trickle must not excuse itself). */
 bool member_has_past(const struct detect *d, const struct member *m);
@@ -155,12 +161,14 @@ void explain_finding(struct detect *d, const struct enriched_flow *f, const stru
 void pop_add(struct pop *p, double l, float w);
 void pop_decay(struct pop *p, float f);
 void pop_finish(struct pop *p);
-/* The built-in prior of a class (log2 mean, sd). */
-void pop_prior(enum pop_class cls, double *m0, double *s0);
-/* Log-normal fit of p with a prior (m0, s0) worth a couple of observations. */
-void pop_fit(const struct pop *p, double m0, double s0, double *mean, double *sd);
+/* The built-in prior of a class: log2 mean, sd, weight in observations. */
+void pop_prior(enum pop_class cls, double *m0, double *s0, double *w0);
+/* Median and upper spread (84th percentile - median) of p, in log2; left
+ * as they are when p holds less than one observation. */
+void pop_spread(const struct pop *p, double *median, double *upper);
 /* Tail probability of a sum of 2^l bytes under p, and its typical value. */
-double pop_tail(const struct pop *p, double l, double m0, double s0, double *typical_l);
+double pop_tail(const struct pop *p, double l, double m0, double s0, double w0,
+		double *typical_l);
 /* Tail of l under a member's own history (mean, var, peak over weight w). */
 double own_tail(double l, float mean, float var, float peak, float w, double *typical_l);
 double log2_bytes(uint64_t bytes);

@@ -64,9 +64,18 @@ static float old_weight(const struct detect *d, const struct member *m)
 	return member_weight(d, m, m->bucket) - (float)recent;
 }
 
-bool member_rare(const struct detect *d, const struct member *m)
+enum pop_class member_class(const struct detect *d, const struct member *m)
 {
-	return old_weight(d, m) < RARE_BELOW;
+	if (!cold(d, m) && m->bucket - m->first_seen_ns / d->cfg.bucket_ns < RING_SLOTS)
+		return CLASS_NEW;
+	return old_weight(d, m) < RARE_BELOW ? CLASS_RARE : CLASS_FAMILIAR;
+}
+
+/* The population a closed sum teaches: the cold start's members are the
+ * baseline itself, not new or rare arrivals. */
+static enum pop_class learn_class(const struct detect *d, const struct member *m)
+{
+	return cold(d, m) ? CLASS_FAMILIAR : member_class(d, m);
 }
 
 bool member_has_past(const struct detect *d, const struct member *m)
@@ -95,8 +104,7 @@ static void close_bucket(struct detect *d, struct member *m)
 	uint64_t kib64 = (m->open_sum + 1023) / 1024;
 	/* A slot saturates at 170 GiB so the ring's sum fits 32 bits. */
 	uint32_t kib = kib64 > SLOT_MAX_KIB ? SLOT_MAX_KIB : (uint32_t)kib64;
-	bool rare = member_rare(d, m);
-	enum pop_class cls = rare && !cold(d, m) ? CLASS_RARE : CLASS_FAMILIAR;
+	enum pop_class cls = learn_class(d, m);
 	float w = member_weight(d, m, m->bucket);
 	double hl;
 	float halves;
@@ -104,7 +112,12 @@ static void close_bucket(struct detect *d, struct member *m)
 	m->ring[(uint32_t)m->bucket % RING_SLOTS] = kib;
 	m->ring_kib += kib;
 	hl = log2_bytes((uint64_t)m->ring_kib * 1024);
-	pop_add(&d->pops[m->view][m->dir][cls][SUM_BUCKET], l, 1.0f);
+	/* An alerted sum is not the host's normal: learning it would teach the
+	 * new-member population that exfiltration is what new members get. The
+	 * member's own history still learns it (a recurring legitimate
+	 * transfer becomes familiar by its own record). */
+	if (!(m->flags & MEMBER_ALARMED))
+		pop_add(&d->pops[m->view][m->dir][cls][SUM_BUCKET], l, 1.0f);
 	if (w <= 0.0f) {
 		m->mean = (float)l, m->var = 0, m->hmean = (float)hl, m->hvar = 0;
 	} else {
@@ -133,12 +146,13 @@ static void sample_horizon(struct detect *d, struct member *m, int32_t b)
 
 	if ((int64_t)b - m->hz_bucket < RING_SLOTS)
 		return;
-	if (m->ring_kib) {
-		cls = member_rare(d, m) && !cold(d, m) ? CLASS_RARE : CLASS_FAMILIAR;
+	if (m->ring_kib && !(m->flags & MEMBER_ALARMED)) {
+		cls = learn_class(d, m);
 		pop_add(&d->pops[m->view][m->dir][cls][SUM_HORIZON],
 			log2_bytes((uint64_t)m->ring_kib * 1024), 1.0f);
 	}
 	m->hz_bucket = b;
+	m->flags &= (uint8_t)~MEMBER_ALARMED;
 }
 
 void member_advance(struct detect *d, struct member *m, int32_t b)

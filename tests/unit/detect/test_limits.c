@@ -233,9 +233,9 @@ static void test_decay_makes_familiar_rare_again(void **state)
 	}
 	flow_keys_of(&f, &k);
 	m = member_get(d, k.key[VIEW_COUNTRY], VIEW_COUNTRY, 0, t);
-	assert_false(member_rare(d, m));
+	assert_int_equal(member_class(d, m), CLASS_FAMILIAR);
 	detect_observe(d, &f, collect_emit, &c);
-	assert_true(member_rare(d, m));
+	assert_int_equal(member_class(d, m), CLASS_RARE);
 	assert_int_equal(c.n, 0);
 	detect_free(d);
 }
