@@ -220,6 +220,8 @@ def main():
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--formats", default="ndjson,zeek")
     ap.add_argument("--replay-args", default="", help="extra arguments for exfild replay")
+    ap.add_argument("--perturb", action="store_true",
+                    help="held-out scenarios: scengen --perturb (other sizes and activity)")
     a = ap.parse_args()
     seeds = [int(s) for s in a.seeds.split(",")]
     profiles = a.profiles.split(",")
@@ -243,7 +245,8 @@ def main():
         p, s = ps
         d = os.path.join(a.out, "%s-%d" % (p, s))
         if run([sys.executable, os.path.join(HERE, "scengen.py"), "--profile", p, "--seed", str(s),
-                "--days", str(a.days), "--out", d], os.path.join(d + ".gen.log")):
+                "--days", str(a.days), "--out", d] + (["--perturb"] if a.perturb else []),
+               os.path.join(d + ".gen.log")):
             sys.exit("eval: scengen failed for %s-%d" % (p, s))
         return d
 
@@ -265,8 +268,8 @@ def main():
         list(ex.map(replay, [(d, f) for d in dirs for f in formats]))
 
     results = {}
-    print("exfild detection quality: %d profiles x %d seeds, %d days each (first %d h learning)"
-          % (len(profiles), len(seeds), a.days, LEARN // 3600))
+    print("exfild detection quality: %d profiles x %d seeds%s, %d days each (first %d h learning)"
+          % (len(profiles), len(seeds), " (perturbed)" if a.perturb else "", a.days, LEARN // 3600))
     for fmt in formats:
         per = {}
         for (p, s), d in zip(scen, dirs):

@@ -143,6 +143,7 @@ class Host:
         self.procs = {}
         self.next_pid = 1000 + rng.randrange(5000)
         self.scale = 1.0         # activity multiplier (benchmarks: a busy host)
+        self.size_mult = 1.0     # benign bytes multiplier (--perturb)
 
     def proc(self, name, exe, user="root", uid=0):
         if name not in self.procs:
@@ -150,14 +151,15 @@ class Host:
             self.next_pid += 7
         return self.procs[name]
 
-    def send(self, start, dur, proc, peer_ip, port, proto, sent, recv=0):
-        self.conns.append((start, max(dur, 0.001), proc, peer_ip, port, proto, int(sent), int(recv),
-                           False, 0))
+    def send(self, start, dur, proc, peer_ip, port, proto, sent, recv=0, benign=True):
+        m = self.size_mult if benign else 1.0
+        self.conns.append((start, max(dur, 0.001), proc, peer_ip, port, proto, int(sent * m),
+                           int(recv), False, 0))
 
     def serve(self, start, dur, proc, client_ip, cport, port, sent, recv):
         """A connection a client opened to this host's service."""
-        self.conns.append((start, max(dur, 0.001), proc, client_ip, port, "tcp", int(sent),
-                           int(recv), True, cport))
+        self.conns.append((start, max(dur, 0.001), proc, client_ip, port, "tcp",
+                           int(sent * self.size_mult), int(recv), True, cport))
 
 
 def lognormal(rng, median, sigma):
@@ -423,7 +425,7 @@ def inject(h, rng, days, familiar, n):
                 left -= part
         for t, part in chunks:
             dur = part / (rng.uniform(2, 20) * MB) if not slow else rng.uniform(1, 20)
-            h.send(t, dur, p, ip, port, "tcp", part, 2e3)
+            h.send(t, dur, p, ip, port, "tcp", part, 2e3, benign=False)
         labels.append({"id": "%s-x%d" % (h.name, k), "host": h.name, "host_ip": h.ip,
                        "country": iso, "country_kind": "new" if new else "rare",
                        "shape": "slow" if slow else "burst", "bytes": size, "ip": ip,
@@ -575,6 +577,9 @@ def main():
     ap.add_argument("--out", required=True)
     ap.add_argument("--zeek-json", action="store_true", help="also write conn.json.gz")
     ap.add_argument("--geo", action="store_true", help="also write geo.json")
+    ap.add_argument("--perturb", action="store_true",
+                    help="held-out variant: the seed also scales benign sizes (0.5x-2x) and "
+                         "activity (0.5x-2x), so a model cannot lean on the defaults")
     ap.add_argument("--scale", type=float, default=1.0,
                     help="multiply the laptop's pages and the web server's clients (benchmarks)")
     a = ap.parse_args()
@@ -584,6 +589,10 @@ def main():
     rng = random.Random("%s/%d" % (a.profile, a.seed))
     h = Host(a.profile, a.seed, rng)
     h.scale = a.scale
+    if a.perturb:
+        prng = random.Random("perturb/%s/%d" % (a.profile, a.seed))
+        h.size_mult = math.exp(prng.uniform(math.log(0.5), math.log(2)))
+        h.scale *= math.exp(prng.uniform(math.log(0.5), math.log(2)))
     familiar = GEN[a.profile](h, rng, a.days)
     labels = inject(h, rng, a.days, familiar, a.injections)
     # where each injection became anomalous, per format (see anomalous_at)
