@@ -141,12 +141,18 @@ static int parse_args(struct replay_opts *o, int argc, char **argv)
 	localnets_default(&o->ln);
 	detect_config_defaults(&o->dc);
 	/* The config file first, so that the command line wins. */
-	for (int i = 1; i < argc - 1; i++)
-		if (!strcmp(argv[i], "--config") &&
-		    opts_load_config(&o->base, argv[i + 1], err, sizeof(err))) {
+	for (int i = 1; i < argc; i++) {
+		const char *path = !strncmp(argv[i], "--config=", 9) ? argv[i] + 9
+				   : !strcmp(argv[i], "--config") && i + 1 < argc ? argv[i + 1]
+										     : NULL;
+
+		if (!strcmp(argv[i], "--"))
+			break;
+		if (path && opts_load_config(&o->base, path, err, sizeof(err))) {
 			log_err("%s", err);
 			return 2;
 		}
+	}
 	opterr = 0;
 	optind = 0;
 	while ((c = getopt_long(argc, argv, "+hv", lo, NULL)) != -1) {
