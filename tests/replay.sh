@@ -143,3 +143,7 @@ printf 'output = "file:%s/fromconf.json";\ninclude_reserved = true;\n' "$T" > "$
 count config-applies "$T/fromconf.json" 6
 printf 'include_reserved = true;\nbogus_key = 1;\n' > "$T/bad.conf"
 expect config-unknown-key 2 "bad.conf:2: unknown key 'bogus_key'" "$X" replay --config="$T/bad.conf" "$FIX/conn.log"
+# ... and the detection settings, which the command line overrides.
+printf 'alert_threshold = 100;\n' > "$T/quiet.conf"
+expect config-threshold 0 " 0 alerts" "${RP[@]}" --config "$T/quiet.conf" "$T/day1.ndjson" "$T/day2.ndjson"
+expect cli-over-config 0 " [1-9][0-9]* alerts?," "${RP[@]}" --config "$T/quiet.conf" --alert-threshold 75 "$T/day1.ndjson" "$T/day2.ndjson"
