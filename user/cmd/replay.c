@@ -68,7 +68,7 @@ static void usage(FILE *f)
 		"FILE: exfild NDJSON flow records, Zeek conn.log (TSV or JSON lines), plain or\n"
 		"gzip; '-' reads stdin. Files are merged into one timeline by end time.\n\n"
 		"  --config PATH            config file (geoip, include_reserved, output,\n"
-		"                           alert_threshold, learning_period, allowlists, ...)\n"
+		"                           alert_threshold, learning_period, ...)\n"
 		"  --geoip PATH             MaxMind DB file for geo data (repeatable)\n"
 		"  --include-reserved       also score reserved destinations\n"
 		"  --output SINK            stdout (default) or file:/path (appended)\n"
