@@ -24,6 +24,7 @@ give byte-identical files.
 """
 import argparse
 import gzip
+import io
 import json
 import math
 import os
@@ -463,6 +464,14 @@ def intervals(start, dur, sent):
     return out
 
 
+def gz_text(path):
+    """A gzip text file with no time stamp or name in its header, so that
+    the same scenario is the same bytes wherever and whenever it is made."""
+    raw = open(path, "wb")
+    return io.TextIOWrapper(gzip.GzipFile(filename="", mode="wb", fileobj=raw, compresslevel=1,
+                                          mtime=0), encoding="utf-8", newline="\n"), raw
+
+
 def write_ndjson(h, path):
     agg = {}
     for (start, dur, p, ip, port, proto, sent, recv, ingress, cport) in h.conns:
@@ -475,7 +484,8 @@ def write_ndjson(h, path):
                 a[0] = min(a[0], first)
             else:
                 agg[key] = [first, part, 1, p]
-    with gzip.open(path, "wt", compresslevel=1) as f:
+    f, raw = gz_text(path)
+    with raw, f:
         for key in sorted(agg, key=lambda k: (k[0], k[1], k[2], k[3], k[4], k[5], k[6])):
             drain, _, ip, port, proto, ingress, cport = key
             first, part, calls, p = agg[key]
@@ -528,7 +538,8 @@ def write_zeek(h, path, rng, as_json=False):
                str(pk_r), str(int(rb) + 40 * pk_r), "(empty)"]
         lines.append((written, n, row))
     lines.sort(key=lambda x: (x[0], x[1]))
-    with gzip.open(path, "wt", compresslevel=1) as f:
+    f, raw = gz_text(path)
+    with raw, f:
         if not as_json:
             f.write("#separator \\x09\n#set_separator\t,\n#empty_field\t(empty)\n"
                     "#unset_field\t-\n#path\tconn\n#open\t%s\n" % zeek_date(EPOCH))
