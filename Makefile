@@ -16,7 +16,7 @@ CFLAGS    ?= -O2 -g
 WARN      := -Wall -Wextra -Werror -Wformat=2 -Wshadow -Wno-unused-parameter
 CPPFLAGS  += -D_GNU_SOURCE
 DEPFLAGS  = -MMD -MP
-LIBS      := -lbpf -lelf -lz -ljansson -lmaxminddb -lconfig -lcrypto -lssl -lcap -lpthread -lm
+LIBS      := -lbpf -lelf -lz -ljansson -lmaxminddb -lconfig -lssl -lcrypto -lcap -lpthread -lm
 SAN       := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
 .DELETE_ON_ERROR:
@@ -79,7 +79,7 @@ INSTALL_ENV = DESTDIR="$(DESTDIR)" PREFIX="$(PREFIX)" SBINDIR="$(SBINDIR)" MANDI
 # built with the fuzzer's coverage and ASan/UBSan; one binary per harness.
 FUZZ_SECONDS ?= 60
 FUZZ_FLAGS := -g -O1 -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
-FUZZ_MODS  := core conf source/replay enrich record sink
+FUZZ_MODS  := core conf source/replay enrich detect record sink
 FUZZ_OBJ   := $(patsubst user/%.c,$(BUILD)/fuzz/obj/%.o,$(foreach m,$(FUZZ_MODS),$(wildcard user/$(m)/*.c))) \
 	      $(patsubst $(BUILD)/gen/%.c,$(BUILD)/fuzz/obj/%.o,$(GEN_SRC))
 FUZZ_SRC   := $(wildcard tests/fuzz/fuzz_*.c)
