@@ -27,7 +27,7 @@
 #include "detect_model.h"
 
 #define CORROBORATION 0.1
-#define CONTEXT_MARGIN 1.5
+#define CONTEXT_MARGIN 0.5
 #define EVIDENCE_FLOOR 1.3	/* -log10(0.05) */
 #define EVIDENCE_SCALE 1.44	/* 3.3 (p = 5e-4) -> 75 */
 
