@@ -194,9 +194,9 @@ def score(alerts, labels, fmt, host_days):
 
 
 def fmt_row(name, s):
-    d = "-" if s["median_delay"] is None else "%.0f s" % s["median_delay"]
+    d = "-" if s["median_delay"] is None else "%d s" % (int(round(s["median_delay"])) or 0)
     tr = "-" if s["target_recall"] is None else "%.2f (%d)" % (s["target_recall"], s["target_n"])
-    return "| %-22s | %5.2f | %5.2f | %5.2f | %5.2f | %6.3f | %5d | %s | %s |" % (
+    return "| %s | %.2f | %.2f | %.2f | %.2f | %.3f | %d | %s | %s |" % (
         name, s["precision"], s["recall"], s["f1"], s["incident_f1"], s["fp_per_host_day"],
         s["alerts"], tr, d)
 
