@@ -49,8 +49,10 @@ static json_t *category, *type;
 json_t *record_flow(const struct enriched_flow *f, const struct record_ctx *ctx)
 {
 	const struct flow_obs *o = &f->obs;
-	json_t *r = record_base(ctx->now_ns, "event", "exfild.flow");
+	/* A flow happened when its interval ended (the drain's swap). */
+	json_t *r = record_base(o->end_ns, "event", "exfild.flow");
 	char ip[INET6_ADDRSTRLEN];
+	json_t *ipj;
 
 	json_set_path(r, "event.category", constant_list(&category, "network"));
 	json_set_path(r, "event.type", constant_list(&type, "connection"));
@@ -74,8 +76,9 @@ json_t *record_flow(const struct enriched_flow *f, const struct record_ctx *ctx)
 	json_set_path(r, "network.direction", json_string("egress"));
 	json_set_path(r, "network.bytes", json_integer((json_int_t)o->bytes_sent));
 	record_ip(&o->remote, ip, sizeof(ip));
-	json_set_path(r, "destination.ip", json_string(ip));
-	json_set_path(r, "destination.address", json_string(ip));
+	ipj = json_string(ip);	/* one string, two fields */
+	json_set_path(r, "destination.ip", json_incref(ipj));
+	json_set_path(r, "destination.address", ipj);
 	json_set_path(r, "destination.port", json_integer(o->remote_port));
 	json_set_path(r, "source.bytes", json_integer((json_int_t)o->bytes_sent));
 	/* This host's side, when the source knows it (the SIEM's jobs read it). */
