@@ -34,34 +34,37 @@
 enum pop_class { CLASS_NEW = 0, CLASS_RARE = 1, CLASS_FAMILIAR = 2, CLASS_COUNT };
 enum pop_sum { SUM_BUCKET = 0, SUM_HORIZON = 1, SUM_COUNT };
 
-/* One tracked member of one view in one direction. */
+/* One tracked member of one view in one direction. What every observe
+ * touches comes first, in one cache line. */
 struct member {
 	uint64_t key;		/* hash of (view, direction, value); 0 = empty way */
-	int64_t first_seen_ns;	/* first bytes ever */
-	int64_t last_seen_ns;	/* latest bytes */
-	int64_t prev_seen_ns;	/* latest bytes before the open bucket; 0 never */
 	uint64_t open_sum;	/* bytes in the open bucket */
-	uint64_t scored_total;	/* open_sum + horizon when evidence was cached */
+	uint64_t scored_total;	/* horizon sum when evidence was cached */
+	int64_t last_seen_ns;	/* latest bytes */
 	uint32_t ring_kib;	/* sum of ring[] */
 	int32_t bucket;		/* the open bucket's index (time / span) */
+	float evidence;		/* cached -log10 p of this member (weighted) */
+	uint8_t view, dir;
+	/* MEMBER_ALARMED: scored above the threshold since its last horizon
+	 * sample; what alerted is kept out of the populations. */
+	uint8_t flags;
+	uint8_t proc_next;	/* IP members: next procs[] slot to replace */
+	uint32_t proc_hash[IP_PROCS];	/* IP members: hashes of procs[] */
+	/* ---- judged or explained only ---- */
+	int64_t first_seen_ns;	/* first bytes ever */
+	int64_t prev_seen_ns;	/* latest bytes before the open bucket; 0 never */
 	int32_t stat_bucket;	/* bucket the own statistics were decayed to */
 	int32_t hz_bucket;	/* last bucket its horizon sum went into the population */
 	float w;		/* decayed count of closed buckets with bytes */
 	float mean, var, peak;	/* own bucket sums, log2 bytes */
 	float hmean, hvar, hpeak;	/* own horizon sums at those closes */
-	float evidence;		/* cached -log10 p of this member (weighted) */
 	uint32_t ring[RING_SLOTS];	/* KiB per past bucket, slot = bucket % RING_SLOTS */
-	uint8_t view, dir;
-	/* MEMBER_ALARMED: scored above the threshold since its last horizon
-	 * sample; what alerted is kept out of the populations. */
-	uint8_t flags;
 	/* IP members only: what the country/region/port alerts list, and the
 	 * processes that sent to this IP. */
 	struct ipaddr ip;
 	char cc[GEO_COUNTRY_ISO_LEN];	/* country ISO code */
 	uint32_t region_hash;
 	uint32_t port_tag;	/* transport << 16 | service port */
-	uint8_t proc_next;
 	char procs[IP_PROCS][IP_PROC_LEN];
 };
 
@@ -70,6 +73,7 @@ struct pop {
 	float hist[HIST_BINS];
 	float tail[HIST_BINS + 1];	/* tail[i] = sum of hist[i..]; after pop_finish */
 	double sw;			/* total weight */
+	float median;			/* log2; after pop_finish, when sw > 0 */
 };
 
 /* Suppression: one (direction, process, destination IP) that alerted. */
@@ -87,6 +91,7 @@ struct detect {
 	int32_t cur_bucket;		/* the open bucket; INT32_MIN before any flow */
 	uint32_t nsets;			/* power of two */
 	struct member *members;		/* nsets * SET_WAYS */
+	uint64_t *keys;			/* members[i].key, packed: one set per cache line */
 	uint32_t n_members;
 	uint64_t pinned[VIEW_COUNT];	/* keys of the flow being observed: never evicted */
 	struct pop pops[VIEW_COUNT][2][CLASS_COUNT][SUM_COUNT];
@@ -98,6 +103,8 @@ struct detect {
 
 /* ---- members.c ---- */
 uint64_t member_hash(uint8_t view, uint8_t dir, const void *val, size_t len);
+/* The member for key, or NULL. */
+struct member *member_find(struct detect *d, uint64_t key);
 /* The member for key, created (evicting if its set is full) when absent. */
 struct member *member_get(struct detect *d, uint64_t key, uint8_t view, uint8_t dir,
 			  int64_t t_ns);

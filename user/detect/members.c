@@ -11,20 +11,25 @@
 
 #include "detect_model.h"
 
-/* FNV-1a, then a final avalanche so set index and key bits are mixed. */
+/* 8 bytes at a time, multiply-xorshift mixing, a final avalanche so the
+ * set index (high bits) and the key are both well mixed. */
 uint64_t member_hash(uint8_t view, uint8_t dir, const void *val, size_t len)
 {
 	const uint8_t *p = val;
-	uint64_t h = 1469598103934665603ULL ^ ((uint64_t)view << 8 | dir);
+	uint64_t h = 0x9e3779b97f4a7c15ULL ^ ((uint64_t)view << 8 | dir) ^ (len * 0xff51afd7ed558ccdULL);
+	uint64_t w;
 
-	h *= 1099511628211ULL;
-	for (size_t i = 0; i < len; i++) {
-		h ^= p[i];
-		h *= 1099511628211ULL;
+	for (; len >= 8; p += 8, len -= 8) {
+		memcpy(&w, p, 8);
+		h = (h ^ w) * 0xbf58476d1ce4e5b9ULL;
+		h ^= h >> 31;
 	}
-	h ^= h >> 33;
-	h *= 0xff51afd7ed558ccdULL;
-	h ^= h >> 33;
+	w = 0;
+	memcpy(&w, p, len);
+	h = (h ^ w) * 0x94d049bb133111ebULL;
+	h ^= h >> 29;
+	h *= 0xbf58476d1ce4e5b9ULL;
+	h ^= h >> 32;
 	return h ? h : 1;	/* 0 marks an empty way */
 }
 
@@ -196,36 +201,48 @@ static bool pinned(const struct detect *d, uint64_t key)
 	return false;
 }
 
+struct member *member_find(struct detect *d, uint64_t key)
+{
+	size_t base = (size_t)((key >> 40) & (d->nsets - 1)) * SET_WAYS;
+
+	for (int i = 0; i < SET_WAYS; i++)
+		if (d->keys[base + i] == key)
+			return &d->members[base + i];
+	return NULL;
+}
+
 struct member *member_get(struct detect *d, uint64_t key, uint8_t view, uint8_t dir,
 			  int64_t t_ns)
 {
-	struct member *set = &d->members[((key >> 40) & (d->nsets - 1)) * SET_WAYS];
-	struct member *victim = NULL;
+	size_t base = (size_t)((key >> 40) & (d->nsets - 1)) * SET_WAYS;
+	/* The set's keys share one cache line: a lookup reads only that. */
+	uint64_t *keys = &d->keys[base];
+	struct member *set = &d->members[base], *victim = NULL;
 	float worst = INFINITY;
+	int vi = 0;
 
-	for (int i = 0; i < SET_WAYS; i++) {
-		if (set[i].key == key)
+	for (int i = 0; i < SET_WAYS; i++)
+		if (keys[i] == key)
 			return &set[i];
-	}
 	for (int i = 0; i < SET_WAYS; i++) {
 		float v;
 
-		if (!set[i].key) {
-			victim = &set[i];
+		if (!keys[i]) {
+			victim = &set[i], vi = i;
 			break;
 		}
-		if (pinned(d, set[i].key))
+		if (pinned(d, keys[i]))
 			continue;
 		v = member_value(d, &set[i]);
 		if (v < worst)
-			worst = v, victim = &set[i];
+			worst = v, victim = &set[i], vi = i;
 	}
 	if (victim->key)
 		d->st.evictions++;
 	else
 		d->n_members++;
 	memset(victim, 0, sizeof(*victim));
-	victim->key = key;
+	victim->key = keys[vi] = key;
 	victim->view = view;
 	victim->dir = dir;
 	victim->first_seen_ns = t_ns;

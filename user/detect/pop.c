@@ -51,6 +51,8 @@ void pop_decay(struct pop *p, float f)
 	p->sw *= f;
 }
 
+static double quantile(const struct pop *p, double q);
+
 void pop_finish(struct pop *p)
 {
 	float acc = 0;
@@ -60,6 +62,7 @@ void pop_finish(struct pop *p)
 		acc += p->hist[i];
 		p->tail[i] = acc;
 	}
+	p->median = p->sw > 0 ? (float)quantile(p, 0.5) : 0;
 }
 
 /* Upper tail of the standard normal. */
@@ -92,7 +95,7 @@ void pop_spread(const struct pop *p, double *median, double *upper)
 
 	if (p->sw < 1.0)
 		return;	/* keep the caller's defaults */
-	q50 = quantile(p, 0.5);
+	q50 = p->median;
 	q84 = quantile(p, 0.84);
 	*median = q50;
 	*upper = q84 - q50 > SIGMA_FLOOR ? q84 - q50 : SIGMA_FLOOR;
@@ -102,13 +105,10 @@ double pop_tail(const struct pop *p, double l, double m0, double s0, double w0,
 		double *typical_l)
 {
 	double emp = p->sw > 0 ? p->tail[bin_of(l - 1.0)] : 0;
-	double med = m0;
+	double med = p->sw > 0 ? p->median : m0;
 
-	if (typical_l) {
-		if (p->sw > 0)
-			med = quantile(p, 0.5);
+	if (typical_l)
 		*typical_l = (p->sw * med + w0 * m0) / (p->sw + w0);
-	}
 	return (emp + w0 * q_norm((l - m0) / s0)) / (p->sw + w0);
 }
 

@@ -26,8 +26,9 @@
 
 #include "detect_model.h"
 
-#define CORROBORATION 0.1
+#define CORROBORATION 0.15
 #define CONTEXT_MARGIN 0.5
+#define FAMILIAR_WEIGHT 0.75
 #define EVIDENCE_FLOOR 1.3	/* -log10(0.05) */
 #define EVIDENCE_SCALE 1.44	/* 3.3 (p = 5e-4) -> 75 */
 
@@ -95,6 +96,9 @@ void judge_member(const struct detect *d, const struct member *m, struct judgeme
 	j->p = fmin(1.0, (j->horizon ? ph : pb) * (tests > 1 ? 2 : 1));
 	j->evidence = tests ? fmin(EVIDENCE_MAX, -log10(fmax(j->p, 1e-300))) * view_weight[m->view]
 			    : 0.0;
+	/* Rarity counts: the same surprise means less from a familiar member. */
+	if (!j->rare)
+		j->evidence *= FAMILIAR_WEIGHT;
 }
 
 double member_evidence(const struct detect *d, struct member *m)
@@ -110,34 +114,37 @@ double member_evidence(const struct detect *d, struct member *m)
 	return j.evidence;
 }
 
+static bool location_view(int v)
+{
+	return v != VIEW_IP && v != VIEW_PORT;
+}
+
 double combine_evidence(double e[VIEW_COUNT], const bool has[VIEW_COUNT], int *top)
 {
-	double best = 0, rest = 0, where = 0;
-	int t = -1;
+	double total = 0, where = 0;
+	int t = -1, tw = -1;
 
-	for (int v = VIEW_COUNTRY; v < VIEW_COUNT; v++)
-		if (v != VIEW_PORT && has[v] && e[v] > where)
-			where = e[v];
+	for (int v = 0; v < VIEW_COUNT; v++)
+		if (has[v] && location_view(v) && (tw < 0 || e[v] > where))
+			where = e[v], tw = v;
 	if (e[VIEW_IP] > where + CONTEXT_MARGIN)
 		e[VIEW_IP] = where + CONTEXT_MARGIN;
 	if (e[VIEW_PORT] > where + CONTEXT_MARGIN)
 		e[VIEW_PORT] = where + CONTEXT_MARGIN;
-
-	for (int v = 0; v < VIEW_COUNT; v++) {
-		if (!has[v])
-			continue;
-		if (t < 0 || e[v] > best) {
-			if (t >= 0)
-				rest += best;
-			best = e[v];
-			t = v;
-		} else {
-			rest += e[v];
-		}
-	}
+	/* The strongest view leads; a strange location leads over the context
+	 * views, which then only corroborate it. */
+	if (tw >= 0 && where >= EVIDENCE_FLOOR)
+		t = tw;
+	else
+		for (int v = 0; v < VIEW_COUNT; v++)
+			if (has[v] && (t < 0 || e[v] > e[t]))
+				t = v;
+	for (int v = 0; v < VIEW_COUNT; v++)
+		if (has[v])
+			total += v == t ? e[v] : CORROBORATION * e[v];
 	if (top)
 		*top = t;
-	return best + CORROBORATION * rest;
+	return total;
 }
 
 int score_of(double evidence)

@@ -18,6 +18,7 @@
 #include <zlib.h>
 
 #include "detect_model.h"
+#include "flow_members.h"
 
 #define STATE_MAGIC "EXFDBASE"
 #define STATE_VERSION 1u
@@ -229,6 +230,8 @@ static bool get_member(struct rbuf *r, struct member *m, int32_t cur)
 	m->cc[GEO_COUNTRY_ISO_LEN - 1] = 0;
 	for (int i = 0; i < IP_PROCS; i++)
 		m->procs[i][IP_PROC_LEN - 1] = 0;
+	for (int i = 0; i < IP_PROCS; i++)
+		m->proc_hash[i] = m->procs[i][0] ? proc_name_hash(m->procs[i]) : 0;
 	m->w = f[0], m->mean = f[1], m->var = f[2], m->peak = f[3];
 	m->hmean = f[4], m->hvar = f[5], m->hpeak = f[6];
 	for (int i = 0; i < 7; i++)
@@ -320,6 +323,7 @@ int detect_state_parse(struct detect *d, const uint8_t *buf, size_t len, char *e
 {
 	struct detect *t = detect_new(&d->cfg);
 	struct member *mine;
+	uint64_t *keys;
 
 	if (!t)
 		return fail(err, errlen, "out of memory");
@@ -331,6 +335,9 @@ int detect_state_parse(struct detect *d, const uint8_t *buf, size_t len, char *e
 	mine = d->members;
 	d->members = t->members;
 	t->members = mine;
+	keys = d->keys;
+	d->keys = t->keys;
+	t->keys = keys;
 	d->n_members = t->n_members;
 	d->first_ns = t->first_ns;
 	d->cur_bucket = t->cur_bucket;

@@ -149,7 +149,7 @@ static void test_memory_bounded_under_a_million_destinations(void **state)
 	d = detect_new(&cfg);
 	detect_get_stats(d, &before);
 	assert_int_equal(before.max_members, 4096);
-	assert_int_equal(before.member_bytes, sizeof(struct member));
+	assert_int_equal(before.member_bytes, sizeof(struct member) + sizeof(uint64_t));
 	for (uint32_t i = 0; i < 1000000; i++) {
 		struct fl x = { T0 + (int64_t)i * DETECT_SEC / 10, 0x40000000u + i * 7919u, "US", NULL,
 				443, "scanner", "root", 1500, 0 };
@@ -162,7 +162,7 @@ static void test_memory_bounded_under_a_million_destinations(void **state)
 	assert_true(after.evictions >= 1000000 - 4096);
 	/* Nothing grew: everything was allocated by detect_new. */
 	assert_int_equal(after.memory_bytes, before.memory_bytes);
-	assert_true(after.memory_bytes <= sizeof(struct detect) + 4096 * sizeof(struct member));
+	assert_int_equal(after.memory_bytes, sizeof(struct detect) + 4096 * before.member_bytes);
 	/* The familiar members survived the churn (they are worth more). */
 	{
 		struct enriched_flow f;
