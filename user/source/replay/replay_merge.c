@@ -143,7 +143,7 @@ static int push(struct stream *s, struct held *h)
 {
 	if (s->n == s->cap) {
 		size_t cap = s->cap ? s->cap * 2 : 1024;
-		struct held **nh = realloc(s->heap, cap * sizeof(*nh));
+		struct held **nh = realloc(s->heap, cap * sizeof(*nh)); /* NOLINT(bugprone-sizeof-expression): an array of pointers */
 
 		if (!nh)
 			return -1;
