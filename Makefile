@@ -16,7 +16,7 @@ CFLAGS    ?= -O2 -g
 WARN      := -Wall -Wextra -Werror -Wformat=2 -Wshadow -Wno-unused-parameter
 CPPFLAGS  += -D_GNU_SOURCE
 DEPFLAGS  = -MMD -MP
-LIBS      := -lbpf -lelf -lz -ljansson -lmaxminddb -lconfig -lcrypto -lssl -lcap -lpthread -lm
+LIBS      := -lbpf -lelf -lz -ljansson -lmaxminddb -lconfig -lssl -lcrypto -lcap -lpthread -lm
 SAN       := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
 .DELETE_ON_ERROR:
@@ -79,7 +79,7 @@ INSTALL_ENV = DESTDIR="$(DESTDIR)" PREFIX="$(PREFIX)" SBINDIR="$(SBINDIR)" MANDI
 # built with the fuzzer's coverage and ASan/UBSan; one binary per harness.
 FUZZ_SECONDS ?= 60
 FUZZ_FLAGS := -g -O1 -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
-FUZZ_MODS  := core conf source/replay enrich record sink
+FUZZ_MODS  := core conf source/replay enrich detect record sink
 FUZZ_OBJ   := $(patsubst user/%.c,$(BUILD)/fuzz/obj/%.o,$(foreach m,$(FUZZ_MODS),$(wildcard user/$(m)/*.c))) \
 	      $(patsubst $(BUILD)/gen/%.c,$(BUILD)/fuzz/obj/%.o,$(GEN_SRC))
 FUZZ_SRC   := $(wildcard tests/fuzz/fuzz_*.c)
@@ -177,12 +177,15 @@ $(BUILD)/tests/traffic: tests/traffic.c | $(BUILD)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -static $< -lpthread -o $@
 
-$(BUILD)/tests/itest: $(wildcard tests/itest/*.c tests/itest/*.h) | $(BUILD)
+$(BUILD)/tests/itest: $(wildcard tests/itest/*.c tests/itest/*.h tests/common/*.h) | $(BUILD)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -static $(filter %.c,$^) -ljansson -lcrypto -o $@ 2> $(BUILD)/tests/itest-link.log || { cat $(BUILD)/tests/itest-link.log; exit 1; }
 
 $(BUILD)/tests/bench_send: tests/bench_send.c | $(BUILD)
 	$(CC) $(CPPFLAGS) -Ibpf $(CFLAGS) $(WARN) $< -lbpf -lelf -lz -lpthread -o $@
+
+$(BUILD)/tests/bench_pipeline: tests/bench/bench_pipeline.c $(USER_OBJ) | $(BUILD)
+	$(CC) $(CPPFLAGS) $(ALL_INC) $(CFLAGS) $(WARN) $< $(USER_OBJ) $(LIBS) -o $@
 
 $(BUILD)/tests/bench_geo: tests/bench_geo.c $(USER_OBJ) | $(BUILD)
 	$(CC) $(CPPFLAGS) $(ALL_INC) $(CFLAGS) $(WARN) $< $(USER_OBJ) $(LIBS) -o $@
@@ -199,7 +202,8 @@ test-unit: $(UNIT_BIN)
 run: deps all
 	@tools/run.sh
 
-bench: deps all $(BUILD)/calib.bpf.o $(BUILD)/tests/bench_send $(BUILD)/tests/bench_geo
+bench: deps all $(BUILD)/calib.bpf.o $(BUILD)/tests/bench_send $(BUILD)/tests/bench_geo \
+	$(BUILD)/tests/bench_pipeline
 	@tools/bench.sh
 
 # The agent under sustained load (SOAK_S seconds, default 600); not in make test.

@@ -378,7 +378,8 @@ static __always_inline void fexit_udp(struct sock *sk, struct msghdr *msg, int r
 	struct flow_key key = { .proto = EXFILD_PROTO_UDP };
 	struct send_dst d = {};
 
-	if (ret <= 0)
+	/* UDP-Lite sockets send through udp_sendmsg too: not counted. */
+	if (ret <= 0 || sk->sk_protocol != EXFILD_PROTO_UDP)
 		return;
 	if (dst_from_msg(&d, msg))
 		key_from_dst(&key, &d);
@@ -498,7 +499,8 @@ int BPF_KPROBE(kprobe_udp_sendmsg, struct sock *sk, struct msghdr *msg)
 {
 	/* See fexit_udp_sendmsg: IPv6 sockets are counted in udpv6_sendmsg,
 	 * and skipping here keeps the per-thread slot of the outer call. */
-	if (BPF_CORE_READ(sk, __sk_common.skc_family) == EXFILD_AF_INET)
+	if (BPF_CORE_READ(sk, __sk_common.skc_family) == EXFILD_AF_INET &&
+	    BPF_CORE_READ(sk, sk_protocol) == EXFILD_PROTO_UDP)	/* not UDP-Lite */
 		kprobe_enter(sk, msg, EXFILD_PROTO_UDP);
 	return 0;
 }
@@ -524,7 +526,8 @@ int BPF_KRETPROBE(kretprobe_udp_sendmsg, int ret)
 SEC("kprobe/udpv6_sendmsg")
 int BPF_KPROBE(kprobe_udpv6_sendmsg, struct sock *sk, struct msghdr *msg)
 {
-	kprobe_enter(sk, msg, EXFILD_PROTO_UDP);
+	if (BPF_CORE_READ(sk, sk_protocol) == EXFILD_PROTO_UDP)	/* not UDP-Lite */
+		kprobe_enter(sk, msg, EXFILD_PROTO_UDP);
 	return 0;
 }
 

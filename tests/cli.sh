@@ -83,9 +83,21 @@ start() {
 	fi
 }
 
-# stop SIGNAL: signal the agent, wait for it; sets $rc.
+# stop SIGNAL: signal the agent, wait (bounded) for it; sets $rc (999: it
+# did not exit within WAIT_S and was killed).
 stop() {
 	kill "-$1" $apid
+	end=$(( $(date +%s) + WAIT_S ))
+	# until it is a zombie (field 3 of /proc/PID/stat) or gone
+	while [ -e /proc/$apid ] && [ "$(cut -d')' -f2 /proc/$apid/stat 2>/dev/null | cut -c2)" != Z ]; do
+		if [ "$(date +%s)" -ge "$end" ]; then
+			kill -KILL $apid
+			wait $apid
+			rc=999
+			return
+		fi
+		sleep 0.05
+	done
 	wait $apid
 	rc=$?
 }

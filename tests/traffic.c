@@ -7,11 +7,13 @@
  * summed from the return values of its own syscalls:
  *
  *   sent pid=P transport=tcp|udp dst=IP port=N bytes=N calls=N comm=NAME start=TICKS
- *        [acked=N] [argv=A,B,...]
+ *        [acked=N] [pieces=N] [argv=A,B,...]
  *
  * start is the sender's start time (/proc/PID/stat field 22, read before it
  * is reaped); argv is given for a sender that exec'd with another argv than
- * traffic's own (short-exec's child).
+ * traffic's own (short-exec's child). pieces (sendfile, splice): the page
+ * pieces the file ranges sent span, summed over the calls: kernels before
+ * 6.5 hand a socket one tcp_sendpage() call per piece.
  *
  * --wait-go (short, short-exec): the sender first sends one marker (a
  * datagram of its own for short's parent, the first byte of the TCP stream
@@ -73,6 +75,7 @@ struct opts {
 	int report_fd;		/* CHILD_MODE: where to write the totals */
 	int wait_go;		/* marker, then SIGUSR1 before the payload */
 	int until_usr1;		/* drain-race: until SIGUSR1 */
+	int mptcp;		/* not-counted: MPTCP too */
 };
 
 struct addr {
@@ -84,6 +87,7 @@ struct tot {
 	long long bytes;
 	long long calls;
 	long long acked;	/* TCP only, -1 otherwise */
+	long long pieces;	/* sendfile/splice: page-cache pages each call spanned */
 };
 
 static struct opts o = { .threads = 4, .dests = 1100, .report_fd = -1, .ms = 3500 };
@@ -226,6 +230,8 @@ static void print_line_ex(pid_t pid, long long start, int proto, const struct ad
 	       t->bytes, t->calls, comm, start);
 	if (t->acked >= 0)
 		printf(" acked=%lld", t->acked);
+	if (t->pieces > 0)
+		printf(" pieces=%lld", t->pieces);
 	if (argv)
 		printf(" argv=%s", argv);
 	putchar('\n');
@@ -486,6 +492,14 @@ static void tcp_one(const struct addr *dst, enum how how, struct tot *t)
 	t->acked = (t->acked < 0 ? 0 : t->acked) + mine.acked;
 }
 
+/* Pages of the file that [off, off + len) touches. */
+static long long page_pieces(long long off, long long len)
+{
+	long page = sysconf(_SC_PAGESIZE);
+
+	return (off % page + len + page - 1) / page;
+}
+
 /* A temp file holding `bytes` bytes, already unlinked. */
 static int temp_file(long long bytes)
 {
@@ -522,7 +536,7 @@ static void tcp_sendfile(const struct addr *dst, struct tot *t)
 	off_t off = 0;
 
 	while (off < o.bytes) {
-		long long left = o.bytes - off;
+		long long left = o.bytes - off, at = off;
 		ssize_t r = sendfile(fd, file, &off, left < chunk ? left : chunk);
 
 		if (r < 0 && errno == EINTR)
@@ -531,6 +545,7 @@ static void tcp_sendfile(const struct addr *dst, struct tot *t)
 			die("sendfile: %s", r < 0 ? strerror(errno) : "returned 0");
 		t->bytes += r;
 		t->calls++;
+		t->pieces += page_pieces(at, r);
 	}
 	t->acked = tcp_acked(fd, t->bytes);
 	close(fd);
@@ -547,13 +562,14 @@ static void tcp_splice(const struct addr *dst, struct tot *t)
 	if (pipe2(p, O_CLOEXEC) != 0)
 		die("pipe: %s", strerror(errno));
 	while (off < o.bytes) {
-		long long left = o.bytes - off;
+		long long left = o.bytes - off, at = off;
 		ssize_t in = splice(file, &off, p[1], NULL, left < chunk ? left : chunk, 0);
 
 		if (in < 0 && errno == EINTR)
 			continue;
 		if (in <= 0)
 			die("splice from file: %s", in < 0 ? strerror(errno) : "returned 0");
+		t->pieces += page_pieces(at, in);
 		while (in > 0) {
 			ssize_t r = splice(p[0], NULL, fd, NULL, in, 0);
 
@@ -586,7 +602,7 @@ static void rx_for_dst(int type)
 
 static void case_tcp(enum how how)
 {
-	struct tot t = { 0, 0, -1 };
+	struct tot t = { .acked = -1 };
 
 	rx_for_dst(SOCK_STREAM);
 	tcp_one(&dst_addr, how, &t);
@@ -595,7 +611,7 @@ static void case_tcp(enum how how)
 
 static void case_udp(int connected)
 {
-	struct tot t = { 0, 0, -1 };
+	struct tot t = { .acked = -1 };
 	int fd;
 
 	rx_for_dst(SOCK_DGRAM);
@@ -609,7 +625,7 @@ static void case_udp(int connected)
 static void case_v4mapped(void)
 {
 	struct addr m;
-	struct tot u = { 0, 0, -1 }, t = { 0, 0, -1 };
+	struct tot u = { .acked = -1 }, t = { .acked = -1 };
 	int fd;
 
 	if (addr_family(&dst_addr) != AF_INET)
@@ -636,7 +652,7 @@ static void case_v4mapped(void)
 static void case_sendmmsg(void)
 {
 	struct addr d[2] = { dst_addr, dst_addr };
-	struct tot t[2] = { { 0, 0, -1 }, { 0, 0, -1 } };
+	struct tot t[2] = { { .acked = -1 }, { .acked = -1 } };
 	long long chunk = chunk_of(o.bytes, o.count);
 	int total = 2 * o.count, done = 0, fd;
 
@@ -692,7 +708,7 @@ static void case_sendmmsg(void)
 static void case_udp_conn_sendto(void)
 {
 	struct addr d[2] = { dst_addr, dst_addr };
-	struct tot t[2] = { { 0, 0, -1 }, { 0, 0, -1 } };
+	struct tot t[2] = { { .acked = -1 }, { .acked = -1 } };
 	long long chunk = chunk_of(o.bytes, o.count);
 	int fd;
 
@@ -725,7 +741,7 @@ static void case_udp_conn_sendto(void)
 
 static void case_file(int use_splice)
 {
-	struct tot t = { 0, 0, -1 };
+	struct tot t = { .acked = -1 };
 
 	rx_for_dst(SOCK_STREAM);
 	if (use_splice)
@@ -744,11 +760,11 @@ static void *thread_send(void *arg)
 static void case_threads(void)
 {
 	pthread_t th[MAX_THREADS];
-	struct tot per[MAX_THREADS], t = { 0, 0, -1 };
+	struct tot per[MAX_THREADS], t = { .acked = -1 };
 
 	rx_for_dst(SOCK_STREAM);
 	for (int i = 0; i < o.threads; i++) {
-		per[i] = (struct tot){ 0, 0, -1 };
+		per[i] = (struct tot){ .acked = -1 };
 		if (pthread_create(&th[i], NULL, thread_send, &per[i]) != 0)
 			die("pthread_create: %s", strerror(errno));
 	}
@@ -800,7 +816,7 @@ static void case_short(void)
 		die("mmap: %s", strerror(errno));
 	if (o.wait_go) {
 		/* The parent's marker: once the agent wrote it, it knows us alive. */
-		struct tot m = { 0, 0, -1 };
+		struct tot m = { .acked = -1 };
 		int fd = sock_to(SOCK_DGRAM, &dst_addr, 0);
 
 		send_loop(fd, H_SENDTO, &dst_addr, 1, 1, &m);
@@ -845,7 +861,7 @@ static void case_short_exec(void)
 {
 	char self[4096], a_port[16], a_bytes[32], a_count[16], a_fd[16], ip[INET6_ADDRSTRLEN];
 	char rep[128], ccomm[16] = "", args[4400];
-	struct tot t = { 0, 0, -1 };
+	struct tot t = { .acked = -1 };
 	long long start;
 	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1), got = 0;
 	int p[2];
@@ -900,7 +916,7 @@ static void case_short_exec(void)
 /* The exec'd half of short-exec: send, then report totals on a pipe. */
 static void child_tcp(void)
 {
-	struct tot t = { 0, 0, -1 };
+	struct tot t = { .acked = -1 };
 	char rep[128];
 	int n;
 
@@ -944,7 +960,7 @@ static void case_many(void)
 		while (r < 0 && errno == EINTR);
 		if (r <= 0)
 			die("sendto %s: %s", ip, r < 0 ? strerror(errno) : "returned 0");
-		t = (struct tot){ r, 1, -1 };
+		t = (struct tot){ .bytes = r, .calls = 1, .acked = -1 };
 		print_line(getpid(), SOCK_DGRAM, &d[i], &t, comm);
 	}
 	close(fd);
@@ -984,7 +1000,7 @@ static void case_race(void)
 {
 	struct race r[RACE_TCP + 1];
 	pthread_t th[RACE_TCP + 1];
-	struct tot tcp = { 0, 0, 0 }, udp = { 0, 0, -1 };
+	struct tot tcp = { .acked = 0 }, udp = { .acked = -1 };
 	struct addr u = dst_addr;
 	long long deadline;
 
@@ -994,7 +1010,7 @@ static void case_race(void)
 	deadline = now_ms() + o.ms;
 	for (int i = 0; i <= RACE_TCP; i++) {
 		r[i] = (struct race){ i < RACE_TCP ? SOCK_STREAM : SOCK_DGRAM,
-				      i < RACE_TCP ? dst_addr : u, deadline, { 0, 0, -1 } };
+				      i < RACE_TCP ? dst_addr : u, deadline, { .acked = -1 } };
 		if (pthread_create(&th[i], NULL, race_send, &r[i]) != 0)
 			die("pthread_create: %s", strerror(errno));
 	}
@@ -1025,6 +1041,60 @@ static void case_race(void)
 	print_line(getpid(), SOCK_DGRAM, &u, &udp, comm);
 }
 
+/*
+ * not-counted: sends the README says exfild does not count: UDP-Lite, a
+ * raw IPv4 socket and (--mptcp) MPTCP. Prints "uncounted kind=K bytes=N"
+ * per kind and no sent line: any record of this process is wrong.
+ */
+static void send_uncounted(const char *kind, int type, int proto, int listen_proto)
+{
+	struct addr a = dst_addr;
+	long long bytes = 0;
+	int rx, fd, one = 1;
+
+	set_port(&a, 0);
+	rx = socket(AF_INET, type | SOCK_CLOEXEC, listen_proto);
+	if (rx < 0)
+		die("%s receiver: %s", kind, strerror(errno));
+	setsockopt(rx, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(rx, (struct sockaddr *)&a.ss, a.len) != 0 ||
+	    (type == SOCK_STREAM && listen(rx, 4) != 0))
+		die("%s receiver: %s", kind, strerror(errno));
+	a.len = sizeof(a.ss);
+	getsockname(rx, (struct sockaddr *)&a.ss, &a.len);
+	fd = socket(AF_INET, type | SOCK_CLOEXEC, proto);
+	if (fd < 0)
+		die("%s socket: %s", kind, strerror(errno));
+	if (type == SOCK_STREAM && connect(fd, (struct sockaddr *)&a.ss, a.len) != 0)
+		die("%s connect: %s", kind, strerror(errno));
+	for (int i = 0; i < 10; i++) {
+		ssize_t r = type == SOCK_STREAM ? send(fd, buf, 1000, 0) :
+			    sendto(fd, buf, 1000, 0, (struct sockaddr *)&a.ss, a.len);
+
+		if (r < 0 && errno == EINTR) {
+			i--;
+			continue;
+		}
+		if (r <= 0)
+			die("%s send: %s", kind, r < 0 ? strerror(errno) : "returned 0");
+		bytes += r;
+	}
+	close(fd);
+	close(rx);
+	printf("uncounted kind=%s bytes=%lld\n", kind, bytes);
+}
+
+static void case_not_counted(void)
+{
+	if (addr_family(&dst_addr) != AF_INET)
+		die("not-counted needs an IPv4 --dst");
+	send_uncounted("udplite", SOCK_DGRAM, IPPROTO_UDPLITE, IPPROTO_UDPLITE);
+	/* protocol 253: reserved for experiments (RFC 3692); the kernel adds the header */
+	send_uncounted("raw", SOCK_RAW, 253, 253);
+	if (o.mptcp)
+		send_uncounted("mptcp", SOCK_STREAM, IPPROTO_MPTCP, IPPROTO_MPTCP);
+}
+
 /* ---- main ---------------------------------------------------------------------- */
 
 static void usage(void)
@@ -1032,10 +1102,11 @@ static void usage(void)
 	fprintf(stderr,
 		"usage: traffic CASE [--dst ADDR] [--port N] [--bytes N] [--count N]\n"
 		"               [--threads N] [--dests N] [--sink-netns PATH] [--seconds S]\n"
-		"               [--wait-go] [--until-usr1]\n"
+		"               [--wait-go] [--until-usr1] [--mptcp]\n"
 		"cases: tcp4 tcp6 udp4-conn udp6-conn udp4-unconn udp6-unconn udp4-conn-sendto\n"
 		"       udp6-conn-sendto v4mapped\n"
 		"       sendmmsg writev sendfile splice write threads short short-exec many fill\n"
+		"       not-counted (UDP-Lite, raw, with --mptcp MPTCP: no record may say them)\n"
 		"       drain-race (sends for --seconds S, default 3.5, at most 30)\n");
 	exit(2);
 }
@@ -1079,6 +1150,10 @@ static void parse_args(int argc, char **argv)
 		}
 		if (!strcmp(k, "--until-usr1")) {
 			o.until_usr1 = 1;
+			continue;
+		}
+		if (!strcmp(k, "--mptcp")) {
+			o.mptcp = 1;
 			continue;
 		}
 		if (!v)
@@ -1185,6 +1260,8 @@ int main(int argc, char **argv)
 		case_many();
 	else if (is("drain-race"))
 		case_race();
+	else if (is("not-counted"))
+		case_not_counted();
 	else
 		usage();
 	if (fflush(stdout) != 0)

@@ -31,7 +31,10 @@ void check_case(const struct run_case *c, const struct output *o, int check_name
 			first = s;
 			got_first = got;
 		}
-		if (calls != s->calls && !bad_calls++) {
+		/* One per send that returned > 0; the kernel's calls where it splits them. */
+		long long want_calls = s->pieces && sendpage_kernel() ? s->pieces : s->calls;
+
+		if (calls != want_calls && !bad_calls++) {
 			first_calls = s;
 			calls_first = calls;
 		}
@@ -55,6 +58,7 @@ void check_case(const struct run_case *c, const struct output *o, int check_name
 	if (bad_calls)
 		report(0, name, "%d of %zu destinations differ; first: %s: expected exfild.calls "
 		       "summing to %lld, got %lld", bad_calls, c->n, sent_desc(first_calls, d, sizeof(d)),
+		       first_calls->pieces && sendpage_kernel() ? first_calls->pieces :
 		       first_calls->calls, calls_first);
 	else
 		report(1, name, NULL);
@@ -181,11 +185,14 @@ int flow_ok(const struct run_case *c, const struct sent *s, json_t *j,
 	    !str_is(j, "exfild.tier", expect_tier ? expect_tier : running_tier, why, n) ||
 	    !str_is(j, "event.action", "network-send", why, n))
 		return 0;
-	if (want.cgroup_id < 0) {
+	if (c->cgroup_id < 0) {
 		snprintf(why, n, "cannot check exfild.cgroup_id: our cgroup v2 id is unknown");
 		return 0;
 	}
-	if (!int_is(j, "exfild.cgroup_id", want.cgroup_id, why, n))
+	if (!int_is(j, "exfild.cgroup_id", c->cgroup_id, why, n))
+		return 0;
+	if (c->container[0] ? !str_is(j, "container.id", c->container, why, n) :
+	    !absent(j, "container.id", why, n))
 		return 0;
 	/* event.end is the drain; event.start the first send, within the traffic run. */
 	if (ts < 0 || start < 0 || end != ts || !json_is_integer(dur)) {
@@ -257,4 +264,28 @@ void check_accounted(const struct run_case *cases, size_t n, const struct output
 		"not start\n", o->n, agent, bg);
 	report(!bad, "records-accounted", "%zu records of processes the test started match no "
 	       "sent line; first: %s", bad, first);
+}
+
+/* not-counted: traffic sent each kind, and no record names the process. */
+void check_uncounted(const struct run_case *c, const struct output *o)
+{
+	int kinds = !strcmp(running_tier, "tracepoint") ? 3 : 2;
+	size_t recs = 0;
+	const struct rec *first = NULL;
+
+	if (c->failed) {
+		report(0, c->name, "%s", c->why);
+		return;
+	}
+	for (size_t k = 0; k < o->n; k++)
+		if (o->r[k].pid == c->traffic_pid && !recs++)
+			first = &o->r[k];
+	if (c->uncounted != kinds)
+		report(0, c->name, "expected traffic to send %d uncounted kinds, got %d:%s", kinds,
+		       c->uncounted, c->uncounted_kinds);
+	else
+		report(!recs, c->name, "expected no record for pid %d (sent%s), got %zu; first: %s %s "
+		       "port %d bytes %lld", (int)c->traffic_pid, c->uncounted_kinds, recs,
+		       first ? first->transport : "", first ? first->ipstr : "",
+		       first ? first->port : 0, first ? first->bytes : 0);
 }

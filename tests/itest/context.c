@@ -188,10 +188,23 @@ static int eid_is(json_t *j, const char *path, int pid, long long ticks, char *w
  *   event         traffic itself, gone before the agent read /proc (a
  *                 loaded machine): only what the exec event carries: no
  *                 hash (skipped, process_gone), no args, no directory.
+ *   exec, lookup with hash_status skipped (open_failed or process_gone) and
+ *                 exited: the process exited while the agent read /proc
+ *                 (after the exe link, before the hash could open it): the
+ *                 executable exactly, no hash; what came after may be absent.
  * short and short-exec wait until the agent recorded them alive (--wait-go),
  * so for them the first two are the only ones allowed.
  */
-enum ctx { CTX_FULL, CTX_PARENT, CTX_EVENT, CTX_BAD };
+enum ctx { CTX_FULL, CTX_PARENT, CTX_EVENT, CTX_RACED, CTX_BAD };
+
+static int raced(json_t *j)
+{
+	const char *why = jstr(j, "exfild.process.hash_reason");
+
+	return !strcmp(jstr(j, "exfild.process.hash_status"), "skipped") &&
+	       (!strcmp(why, "open_failed") || !strcmp(why, "process_gone")) &&
+	       json_is_true(jget(j, "exfild.process.exited"));
+}
 
 static enum ctx ctx_of(const struct run_case *c, const struct sent *s, json_t *j)
 {
@@ -199,7 +212,7 @@ static enum ctx ctx_of(const struct run_case *c, const struct sent *s, json_t *j
 	int child = s->pid != c->traffic_pid, forked = child && !strcmp(c->kase, "short");
 
 	if (!strcmp(src, "exec") && !forked)
-		return CTX_FULL;
+		return raced(j) && !c->child ? CTX_RACED : CTX_FULL;
 	if (!strcmp(src, "lookup") && forked)
 		return CTX_FULL;
 	if (!strcmp(src, "exit_event") && forked)
@@ -247,11 +260,15 @@ int proc_ok(const struct run_case *c, const struct sent *s, json_t *j,
 	    !eid_is(j, "process.parent.entity_id", child ? c->traffic_pid : getpid(),
 		    child ? c->start : want.self_start, why, n))
 		return 0;
-	if (x == CTX_FULL && !str_is(j, "process.working_directory", want.cwd, why, n))
+	if (x == CTX_RACED && !jget(j, "process.working_directory"))
+		;	/* read after the exe link: may be gone */
+	else if (x == CTX_FULL || x == CTX_RACED) {
+		if (!str_is(j, "process.working_directory", want.cwd, why, n))
+			return 0;
+	} else if (!absent(j, "process.working_directory", why, n)) {
 		return 0;
-	if (x != CTX_FULL && !absent(j, "process.working_directory", why, n))
-		return 0;
-	if (x == CTX_EVENT)
+	}
+	if (x == CTX_EVENT || (x == CTX_RACED && !jget(j, "exfild.process.executable_deleted")))
 		return absent(j, "exfild.process.executable_deleted", why, n);
 	return bool_is(j, "exfild.process.executable_deleted", 0, why, n) &&
 	       bool_is(j, "exfild.process.fileless", 0, why, n) &&
@@ -271,6 +288,8 @@ int hash_ok(const struct run_case *c, const struct sent *s, json_t *j,
 		return str_is(j, "exfild.process.hash_status", "skipped", why, n) &&
 		       str_is(j, "exfild.process.hash_reason", "process_gone", why, n) &&
 		       absent(j, "process.hash", why, n);
+	if (x == CTX_RACED)
+		return absent(j, "process.hash", why, n);
 	/* Before the warm-up saw "ok", the hashing budget may still be busy elsewhere. */
 	if (c->warmup && !strcmp(st, "pending"))
 		return absent(j, "process.hash", why, n) && absent(j, "exfild.process.hash_reason", why, n);
@@ -304,7 +323,8 @@ int args_ok(const struct run_case *c, const struct sent *s, json_t *j,
 
 	if (ctx_of(c, s, j) == CTX_BAD)
 		return proc_ok(c, s, j, o, why, n);
-	if (ctx_of(c, s, j) == CTX_EVENT)
+	if (ctx_of(c, s, j) == CTX_EVENT ||
+	    (ctx_of(c, s, j) == CTX_RACED && !args))	/* read after the exe link */
 		return absent(j, "process.args", why, n) && absent(j, "process.command_line", why, n);
 	json_array_foreach(args, i, v)
 		snprintf(got + strlen(got), sizeof(got) - strlen(got), "%s%s", i ? "," : "",

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -80,22 +81,33 @@ long long start_ms_of(long long ticks)
 	return clock_ms(CLOCK_REALTIME) - clock_ms(CLOCK_BOOTTIME) + ticks * 1000 / (tck > 0 ? tck : 100);
 }
 
+/* Where cgroup2 is mounted; 0, or -1 when it is not. */
+int cgroup2_dir(char *out, size_t n)
+{
+	char line[4096];
+	FILE *f = fopen("/proc/self/mountinfo", "r");
+
+	out[0] = '\0';
+	/* mountinfo: ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTS... - FSTYPE SRC OPTS */
+	while (f && !out[0] && fgets(line, sizeof(line), f)) {
+		char mp[1024], *dash = strstr(line, " - cgroup2 ");
+
+		if (dash && sscanf(line, "%*s %*s %*s %*s %1023s", mp) == 1)
+			scopy(out, n, mp);
+	}
+	if (f)
+		fclose(f);
+	return out[0] ? 0 : -1;
+}
+
 /* The cgroup v2 id (inode of the cgroup directory) this process is in; -1 unknown. */
 long long cgroup_id_self(void)
 {
 	char line[4096], mnt[1024] = "", path[5200];
 	struct stat st;
-	FILE *f = fopen("/proc/self/mountinfo", "r");
+	FILE *f;
 
-	/* mountinfo: ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTS... - FSTYPE SRC OPTS */
-	while (f && !mnt[0] && fgets(line, sizeof(line), f)) {
-		char mp[1024], *dash = strstr(line, " - cgroup2 ");
-
-		if (dash && sscanf(line, "%*s %*s %*s %*s %1023s", mp) == 1)
-			scopy(mnt, sizeof(mnt), mp);
-	}
-	if (f)
-		fclose(f);
+	cgroup2_dir(mnt, sizeof(mnt));
 	f = fopen("/proc/self/cgroup", "r");
 	path[0] = '\0';
 	while (f && fgets(line, sizeof(line), f)) {
@@ -124,4 +136,15 @@ long long iso_ms(const char *s)
 	tm.tm_year -= 1900;
 	tm.tm_mon -= 1;
 	return (long long)timegm(&tm) * 1000 + ms;
+}
+
+/* Before 6.5, sendfile() and splice() to TCP reach tcp_sendpage() once per page piece. */
+int sendpage_kernel(void)
+{
+	struct utsname u;
+	int major = 0, minor = 0;
+
+	if (uname(&u) != 0 || sscanf(u.release, "%d.%d", &major, &minor) != 2)
+		return 0;
+	return major < 6 || (major == 6 && minor < 5);
 }

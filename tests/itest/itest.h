@@ -23,6 +23,9 @@
 #define WAIT_MS			120000	/* bound on waiting for an agent record */
 #define MAX_WARMUP		100	/* hash-warmup attempts */
 #define WARMUP_CASE		"hash-warmup"
+#define UNCOUNTED_CASE		"not-counted"
+#define CONTAINER_CASE		"container"
+#define CONTAINER_ID		"c0ffee00c0ffee00c0ffee00c0ffee00c0ffee00c0ffee00c0ffee00c0ffee00"
 
 /* One `sent ...` line of traffic: what the agent must have seen. */
 struct sent {
@@ -33,6 +36,7 @@ struct sent {
 	int port;
 	long long bytes;
 	long long calls;
+	long long pieces;	/* sendfile/splice: page pieces (0: not one) */
 	long long acked;	/* -1: not TCP */
 	long long start;	/* start time of the sender, clock ticks since boot */
 	char comm[32];
@@ -61,6 +65,10 @@ struct run_case {
 	int child;		/* the sender is a child of traffic (short cases) */
 	int netns;
 	int warmup;		/* a hash-warmup attempt */
+	int uncounted;		/* not-counted: kinds traffic sent */
+	long long cgroup_id;	/* exfild.cgroup_id its records must carry */
+	char container[72];	/* container.id they must carry ("" none) */
+	char uncounted_kinds[64];
 	long long start;	/* traffic's start time (clock ticks since boot) */
 	long long t0_ms, t1_ms;	/* wall clock around the traffic run */
 	char argv[2048];	/* traffic's argv, comma-joined */
@@ -133,6 +141,7 @@ void report_skip(const char *check, const char *fmt, ...);
 
 /* process.c: child processes */
 pid_t spawn(char *const argv[], int out, int err);
+pid_t spawn_in(char *const argv[], int out, int err, const char *cgroup_procs);
 int wait_for(pid_t pid, int ms, int *status, int interruptible);
 void kill_wait(pid_t pid);
 void status_str(int st, char *out, size_t n);
@@ -153,7 +162,9 @@ long long proc_start_ticks(int pid);
 void entity_id_of(int pid, long long ticks, char out[33]);
 long long start_ms_of(long long ticks);
 long long cgroup_id_self(void);
+int cgroup2_dir(char *out, size_t n);
 long long iso_ms(const char *s);
+int sendpage_kernel(void);
 
 /* watch.c: waiting for the agent's records while it runs */
 extern const char *live_out;	/* the running agent's output file */
@@ -188,6 +199,7 @@ void traffic_case(struct run_case *c, const char *kase, const char *name,
 		  const char *dst, const char *netns);
 void traffic_case_args(struct run_case *c, const char *kase, const char *name,
 		       char *const extra[]);
+void container_case(struct run_case *c);
 
 /* output.c: the agent's output */
 json_t *jget(json_t *root, const char *path);
@@ -229,6 +241,7 @@ void check_race(const struct run_case *c, const struct output *o);
 void check_countries(const struct run_case *cases, size_t n, const struct output *o);
 int flow_ok(const struct run_case *c, const struct sent *s, json_t *j,
 	    const struct output *o, char *why, size_t n);
+void check_uncounted(const struct run_case *c, const struct output *o);
 void check_accounted(const struct run_case *cases, size_t n, const struct output *o,
 		     pid_t agent_pid);
 

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* itest: child processes (see main.c). */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -10,8 +11,11 @@
 
 #include "itest.h"
 
-/* fork/exec; out/err are dup'd onto stdout/stderr when >= 0. */
-pid_t spawn(char *const argv[], int out, int err)
+/*
+ * fork/exec; out/err are dup'd onto stdout/stderr when >= 0; with
+ * cgroup_procs the child first moves itself into that cgroup.
+ */
+pid_t spawn_in(char *const argv[], int out, int err, const char *cgroup_procs)
 {
 	pid_t pid;
 
@@ -19,6 +23,15 @@ pid_t spawn(char *const argv[], int out, int err)
 	pid = fork();
 	if (pid != 0)
 		return pid;
+	if (cgroup_procs) {
+		int fd = open(cgroup_procs, O_WRONLY | O_CLOEXEC);
+
+		if (fd < 0 || write(fd, "0", 1) != 1) {
+			fprintf(stderr, "itest: joining %s: %s\n", cgroup_procs, strerror(errno));
+			_exit(126);
+		}
+		close(fd);
+	}
 	if (out >= 0)
 		dup2(out, STDOUT_FILENO);
 	if (err >= 0)
@@ -26,6 +39,11 @@ pid_t spawn(char *const argv[], int out, int err)
 	execvp(argv[0], argv);
 	fprintf(stderr, "itest: exec %s: %s\n", argv[0], strerror(errno));
 	_exit(127);
+}
+
+pid_t spawn(char *const argv[], int out, int err)
+{
+	return spawn_in(argv, out, err, NULL);
 }
 
 /*

@@ -15,7 +15,7 @@
 static const char *const cases_list[] = {
 	"tcp4", "tcp6", "udp4-conn", "udp6-conn", "udp4-unconn", "udp6-unconn",
 	"udp4-conn-sendto", "udp6-conn-sendto", "v4mapped", "sendmmsg", "writev", "sendfile", "splice", "write",
-	"threads", "short", "short-exec", "many",
+	"threads", "short", "short-exec", "many", UNCOUNTED_CASE,
 };
 #define N_CASES (sizeof(cases_list) / sizeof(cases_list[0]))
 
@@ -149,6 +149,8 @@ void main_run(void)
 		traffic_case(&cases[n++], k->kase, k->name, k->net == NET_V6 ? nx.v6_peer :
 			     nx.v4_peer[k->net == NET_V4B], nx.ns_path);
 	}
+	if (wanted(CONTAINER_CASE) && !g_stop)
+		container_case(&cases[n++]);
 	if (wanted(RACE_CASE) && !g_stop)
 		traffic_case(&cases[n++], RACE_CASE, RACE_CASE, NULL, NULL);
 
@@ -164,6 +166,11 @@ void main_run(void)
 	fprintf(stderr, "itest: %zu flow records\n", o.n);
 	for (size_t i = 0; i < n; i++) {
 		const struct run_case *c = &cases[i];
+
+		if (!strcmp(c->kase, UNCOUNTED_CASE)) {
+			check_uncounted(c, &o);
+			continue;
+		}
 
 		check_case(c, &o, !strcmp(c->name, "short") || !strcmp(c->name, "short-exec"));
 		note_sources(c, &o);

@@ -50,10 +50,7 @@ static size_t slot(const struct exehash *eh, dev_t dev, ino_t ino)
 
 static bool same_file(const struct exehash_entry *e, const struct stat *st)
 {
-	struct file_id id;
-
-	file_id_of(st, &id);
-	return file_id_eq(&e->id, &id);
+	return file_id_matches(&e->id, st);
 }
 
 struct exehash *exehash_new(uint64_t max_file_bytes, size_t max_entries, size_t max_open)

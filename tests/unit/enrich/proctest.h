@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <openssl/evp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -113,6 +114,48 @@ static inline uint64_t start_ticks(pid_t pid)
 	return t;
 }
 
+/* What the README says process.entity_id is: sha256(boot id:pid:ticks), 32 hex digits. */
+static inline void want_entity_id(pid_t pid, uint64_t ticks, char out[33])
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+	char boot[64] = "", in[128];
+	FILE *f = fopen("/proc/sys/kernel/random/boot_id", "r");
+	int n;
+
+	if (f && !fgets(boot, sizeof(boot), f))
+		boot[0] = '\0';
+	if (f)
+		fclose(f);
+	boot[strcspn(boot, "\n")] = '\0';
+	n = snprintf(in, sizeof(in), "%s:%d:%llu", boot, (int)pid, (unsigned long long)ticks);
+	out[0] = '\0';
+	if (EVP_Digest(in, (size_t)n, md, &mdlen, EVP_sha256(), NULL))
+		for (int i = 0; i < 16; i++)
+			snprintf(out + 2 * i, 3, "%02x", md[i]);
+}
+
+/* Is the record's time text (ms) within a tick of boot time + ticks? */
+static inline bool start_near(const char *iso, uint64_t ticks)
+{
+	struct timespec rt, bt;
+	struct tm tm = { 0 };
+	int ms = -1;
+	int64_t want, got;
+
+	if (!iso || sscanf(iso, "%4d-%2d-%2dT%2d:%2d:%2d.%3dZ", &tm.tm_year, &tm.tm_mon,
+			   &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &ms) != 7)
+		return false;
+	tm.tm_year -= 1900;
+	tm.tm_mon -= 1;
+	got = (int64_t)timegm(&tm) * 1000 + ms;
+	clock_gettime(CLOCK_REALTIME, &rt);
+	clock_gettime(CLOCK_BOOTTIME, &bt);
+	want = (rt.tv_sec - bt.tv_sec) * 1000LL + (rt.tv_nsec - bt.tv_nsec) / 1000000 +
+	       (int64_t)ticks * ns_per_tick() / 1000000;
+	return got >= want - 11 && got <= want + 11;
+}
+
 /*
  * The event the kernel would send. The sub-tick remainder stands in for
  * the kernel's nanosecond start time, which /proc rounds to ticks.
@@ -126,7 +169,7 @@ static inline struct proc_event event(uint32_t kind, pid_t pid, const char *comm
 	ev.start_ns = start_ticks(pid) * (uint64_t)ns_per_tick() + 3456789;
 	snprintf(ev.comm, sizeof(ev.comm), "%s", comm);
 	if (file)
-		snprintf(ev.filename, sizeof(ev.filename), "%s", file);
+		snprintf(ev.filename, sizeof(ev.filename), "%.*s", (int)sizeof(ev.filename) - 1, file);
 	return ev;
 }
 

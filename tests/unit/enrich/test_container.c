@@ -20,8 +20,11 @@
 #include "json.h"
 #include "proc.h"
 #include "proctest.h"
+#include "../../common/cgroup_wait.h"
 
 static char cgdir[700];	/* left for teardown when an assertion jumps out */
+
+#define EMPTY_WAIT_MS 30000	/* bound on a cgroup emptying after the reap */
 
 static void test_container_patterns(void **state)
 {
@@ -117,9 +120,7 @@ static void test_container_cgroup(void **state)
 	json_decref(r);
 
 	stop(pid, hold);
-	/* The cgroup empties asynchronously after the reap. */
-	for (int i = 0; i < 100 && rmdir(cg) && errno == EBUSY; i++)
-		usleep(10000);
+	assert_int_equal(rmdir_when_empty(cg, EMPTY_WAIT_MS), 0);
 	assert_int_equal(access(cg, F_OK), -1);
 	cgdir[0] = '\0';
 	proc_table_free(pt);
@@ -128,8 +129,8 @@ static void test_container_cgroup(void **state)
 static int teardown(void **state)
 {
 	kill_kids();
-	for (int i = 0; cgdir[0] && i < 100 && rmdir(cgdir) && errno == EBUSY; i++)
-		usleep(10000);
+	if (cgdir[0])
+		rmdir_when_empty(cgdir, EMPTY_WAIT_MS);
 	return 0;
 }
 

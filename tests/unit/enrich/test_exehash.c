@@ -220,6 +220,60 @@ static void test_abandon_and_evict(void **state)
 	exehash_free(eh);
 }
 
+/*
+ * The cache is keyed by (device, inode, size, mtime): the same file
+ * rewritten in place with the same size but a new mtime is hashed again,
+ * and the old result is not served for it.
+ */
+static void test_changed_binary(void **state)
+{
+	struct exehash *eh = exehash_new(EXEHASH_DEFAULT_MAX_FILE, 16, 8);
+	pid_t a = spawn(), b;
+	struct exehash_entry *ea = exehash_get(eh, -1, (uint32_t)a), *eb;
+	struct timespec t[2] = { { 0, UTIME_OMIT } };
+	struct stat st0, st1;
+	char changed[65];
+	unsigned char c;
+	int fd;
+
+	exehash_pump(eh, UINT64_MAX);
+	assert_string_equal(exehash_hex(ea), want);
+	reap(a);
+	/* Flip the file's last byte (section headers: exec does not read them). */
+	assert_int_equal(stat(bin, &st0), 0);
+	fd = open(bin, O_RDWR);
+	assert_true(fd >= 0);
+	assert_int_equal(pread(fd, &c, 1, st0.st_size - 1), 1);
+	c ^= 1;
+	assert_int_equal(pwrite(fd, &c, 1, st0.st_size - 1), 1);
+	t[1].tv_sec = st0.st_mtim.tv_sec + 10;
+	t[1].tv_nsec = 0;
+	assert_int_equal(futimens(fd, t), 0);
+	close(fd);
+	assert_int_equal(stat(bin, &st1), 0);
+	assert_int_equal(st1.st_ino, st0.st_ino);
+	assert_int_equal(st1.st_size, st0.st_size);
+	assert_int_equal(sha256sum(bin, changed), 0);
+	assert_string_not_equal(changed, want);
+
+	b = spawn();
+	eb = exehash_get(eh, -1, (uint32_t)b);
+	assert_non_null(eb);
+	assert_ptr_not_equal(eb, ea);
+	assert_int_equal(exehash_state(eb), EXEHASH_PENDING);
+	exehash_pump(eh, UINT64_MAX);
+	assert_string_equal(exehash_hex(eb), changed);
+	exehash_put(ea);
+	exehash_put(eb);
+	reap(b);
+	exehash_free(eh);
+	/* Back as it was, for any test that runs after this one. */
+	fd = open(bin, O_RDWR);
+	c ^= 1;
+	assert_int_equal(pwrite(fd, &c, 1, st0.st_size - 1), 1);
+	close(fd);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -229,6 +283,7 @@ int main(void)
 		cmocka_unit_test(test_deferred_open),
 		cmocka_unit_test(test_too_large),
 		cmocka_unit_test(test_abandon_and_evict),
+		cmocka_unit_test(test_changed_binary),
 	};
 
 	cmocka_set_message_output(CM_OUTPUT_TAP);

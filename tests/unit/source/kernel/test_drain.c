@@ -31,12 +31,12 @@ struct maps {
 static struct maps m;
 static struct drain d;
 
-static bool no_bpf;	/* not root, or no bpf(): every test says SKIP */
+static bool no_bpf;	/* not root, or no bpf(): every test is a cmocka skip */
 
 #define SKIP_WITHOUT_BPF() do { \
 	if (no_bpf) { \
-		print_message("# SKIP %s: needs root and bpf()\n", __func__); \
-		return; \
+		print_message("# %s: needs root and bpf()\n", __func__); \
+		skip(); \
 	} \
 } while (0)
 
