@@ -7,11 +7,12 @@
  * summed from the return values of its own syscalls:
  *
  *   sent pid=P transport=tcp|udp dst=IP port=N bytes=N calls=N comm=NAME start=TICKS
- *        [acked=N] [pieces=N] [argv=A,B,...]
+ *        [acked=N] [pieces=N] [uid=N] [argv=A,B,...]
  *
  * start is the sender's start time (/proc/PID/stat field 22, read before it
  * is reaped); argv is given for a sender that exec'd with another argv than
- * traffic's own (short-exec's child). pieces (sendfile, splice): the page
+ * traffic's own (short-exec's child); uid for sends made as another uid
+ * than the one the process started with (setuid). pieces (sendfile, splice): the page
  * pieces the file ranges sent span, summed over the calls: kernels before
  * 6.5 hand a socket one tcp_sendpage() call per piece.
  *
@@ -219,6 +220,8 @@ static long long start_ticks(pid_t pid)
 	return (long long)v;
 }
 
+static int line_uid = -1;	/* setuid: the uid the next line's sends ran as */
+
 static void print_line_ex(pid_t pid, long long start, int proto, const struct addr *a,
 			  const struct tot *t, const char *comm, const char *argv)
 {
@@ -232,6 +235,8 @@ static void print_line_ex(pid_t pid, long long start, int proto, const struct ad
 		printf(" acked=%lld", t->acked);
 	if (t->pieces > 0)
 		printf(" pieces=%lld", t->pieces);
+	if (line_uid >= 0)
+		printf(" uid=%d", line_uid);
 	if (argv)
 		printf(" argv=%s", argv);
 	putchar('\n');
@@ -1042,6 +1047,38 @@ static void case_race(void)
 }
 
 /*
+ * setuid: a marker as root, then (once the test says go) setresuid to
+ * nobody and a payload to a second receiver: that record's user.id is the
+ * uid of its first send (65534), not the process's uid when it started.
+ */
+#define SETUID_UID 65534
+
+static void case_setuid(void)
+{
+	struct addr d2 = dst_addr;
+	struct tot m = { .acked = -1 }, t = { .acked = -1 };
+	int fd;
+
+	rx_for_dst(SOCK_DGRAM);
+	set_port(&d2, 0);
+	set_port(&d2, start_rx(SOCK_DGRAM, &d2));
+	fd = sock_to(SOCK_DGRAM, &dst_addr, 1);
+	send_loop(fd, H_SEND, &dst_addr, 1, 1, &m);
+	close(fd);
+	if (o.wait_go)
+		wait_go();
+	if (setresuid(SETUID_UID, SETUID_UID, SETUID_UID) != 0)
+		die("setresuid: %s", strerror(errno));
+	fd = sock_to(SOCK_DGRAM, &d2, 1);
+	send_loop(fd, H_SEND, &d2, o.bytes, chunk_of(o.bytes, o.count), &t);
+	close(fd);
+	print_line(getpid(), SOCK_DGRAM, &dst_addr, &m, comm);
+	line_uid = SETUID_UID;
+	print_line(getpid(), SOCK_DGRAM, &d2, &t, comm);
+	line_uid = -1;
+}
+
+/*
  * not-counted: sends the README says exfild does not count: UDP-Lite, a
  * raw IPv4 socket and (--mptcp) MPTCP. Prints "uncounted kind=K bytes=N"
  * per kind and no sent line: any record of this process is wrong.
@@ -1107,6 +1144,7 @@ static void usage(void)
 		"       udp6-conn-sendto v4mapped\n"
 		"       sendmmsg writev sendfile splice write threads short short-exec many fill\n"
 		"       not-counted (UDP-Lite, raw, with --mptcp MPTCP: no record may say them)\n"
+		"       setuid (a marker as root, then with --wait-go's go a payload as 65534)\n"
 		"       drain-race (sends for --seconds S, default 3.5, at most 30)\n");
 	exit(2);
 }
@@ -1262,6 +1300,8 @@ int main(int argc, char **argv)
 		case_race();
 	else if (is("not-counted"))
 		case_not_counted();
+	else if (is("setuid"))
+		case_setuid();
 	else
 		usage();
 	if (fflush(stdout) != 0)

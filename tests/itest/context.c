@@ -302,9 +302,19 @@ int hash_ok(const struct run_case *c, const struct sent *s, json_t *j,
 	       str_is(j, "process.hash.sha256", want.sha256, why, n);
 }
 
+/*
+ * user.id is the uid of the flow's first send; user.name names it only when
+ * that is the process's own uid. group.* are the process's.
+ */
 int user_ok(const struct run_case *c, const struct sent *s, json_t *j,
 	    const struct output *o, char *why, size_t n)
 {
+	char uid[24];
+
+	snprintf(uid, sizeof(uid), "%lld", s->uid);
+	if (s->uid >= 0 && strcmp(uid, want.uid) != 0)
+		return str_is(j, "user.id", uid, why, n) && absent(j, "user.name", why, n) &&
+		       str_is(j, "group.id", want.gid, why, n);
 	return str_is(j, "user.id", want.uid, why, n) &&
 	       (!want.user[0] || str_is(j, "user.name", want.user, why, n)) &&
 	       str_is(j, "group.id", want.gid, why, n) &&
