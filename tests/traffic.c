@@ -1057,6 +1057,7 @@ static void case_setuid(void)
 {
 	struct addr d2 = dst_addr;
 	struct tot m = { .acked = -1 }, t = { .acked = -1 };
+	long long start = start_ticks(getpid());	/* before: nobody may not read it */
 	int fd;
 
 	rx_for_dst(SOCK_DGRAM);
@@ -1072,9 +1073,9 @@ static void case_setuid(void)
 	fd = sock_to(SOCK_DGRAM, &d2, 1);
 	send_loop(fd, H_SEND, &d2, o.bytes, chunk_of(o.bytes, o.count), &t);
 	close(fd);
-	print_line(getpid(), SOCK_DGRAM, &dst_addr, &m, comm);
+	print_line_ex(getpid(), start, SOCK_DGRAM, &dst_addr, &m, comm, NULL);
 	line_uid = SETUID_UID;
-	print_line(getpid(), SOCK_DGRAM, &d2, &t, comm);
+	print_line_ex(getpid(), start, SOCK_DGRAM, &d2, &t, comm, NULL);
 	line_uid = -1;
 }
 

@@ -177,6 +177,16 @@ int flow_ok(const struct run_case *c, const struct sent *s, json_t *j,
 	long long end = iso_ms(jstr(j, "event.end"));
 	json_t *dur = jget(j, "event.duration");
 
+	size_t same_drain = 0;
+
+	/* One record per process and destination per interval. */
+	for (size_t k = 0; k < o->n; k++)
+		same_drain += rec_matches(&o->r[k], s) && !strcmp(o->r[k].ts, jstr(j, "@timestamp"));
+	if (same_drain != 1) {
+		snprintf(why, n, "expected one record per drain, got %zu at %s", same_drain,
+			 jstr(j, "@timestamp"));
+		return 0;
+	}
 	if (!str_is(j, "network.type", v6 ? "ipv6" : "ipv4", why, n) ||
 	    !str_is(j, "network.iana_number", tcp ? "6" : "17", why, n) ||
 	    !str_is(j, "network.direction", "egress", why, n) ||
