@@ -16,7 +16,7 @@ CFLAGS    ?= -O2 -g
 WARN      := -Wall -Wextra -Werror -Wformat=2 -Wshadow -Wno-unused-parameter
 CPPFLAGS  += -D_GNU_SOURCE
 DEPFLAGS  = -MMD -MP
-LIBS      := -lbpf -lelf -lz -ljansson -lmaxminddb -lconfig -lcrypto -lssl -lcap -lpthread -lm
+LIBS      := -lbpf -lelf -lz -ljansson -lmaxminddb -lconfig -lssl -lcrypto -lcap -lpthread -lm
 SAN       := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
 .DELETE_ON_ERROR:
@@ -66,7 +66,26 @@ UNIT_SRC  := $(shell find tests/unit -name 'test_*.c' | sort)
 UNIT_BIN  := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(UNIT_SRC))
 TEST_PROG := $(BUILD)/tests/traffic $(BUILD)/tests/itest
 
-.PHONY: all deps run test test-unit test-host test-qemu bench soak eval vmlinux clean check-root mod-flags
+# make install: where (DESTDIR is prepended to all of them).
+PREFIX     ?= /usr/local
+SBINDIR    ?= $(PREFIX)/sbin
+MANDIR     ?= $(PREFIX)/share/man
+SYSCONFDIR ?= /etc
+UNITDIR    ?= $(PREFIX)/lib/systemd/system
+INSTALL_ENV = DESTDIR="$(DESTDIR)" PREFIX="$(PREFIX)" SBINDIR="$(SBINDIR)" MANDIR="$(MANDIR)" \
+	      SYSCONFDIR="$(SYSCONFDIR)" UNITDIR="$(UNITDIR)" BIN=$(BUILD)/exfild
+
+# Fuzzing (clang's libFuzzer): the stages with parsers of outside input,
+# built with the fuzzer's coverage and ASan/UBSan; one binary per harness.
+FUZZ_SECONDS ?= 60
+FUZZ_FLAGS := -g -O1 -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZ_MODS  := core conf source/replay enrich detect record sink
+FUZZ_OBJ   := $(patsubst user/%.c,$(BUILD)/fuzz/obj/%.o,$(foreach m,$(FUZZ_MODS),$(wildcard user/$(m)/*.c))) \
+	      $(patsubst $(BUILD)/gen/%.c,$(BUILD)/fuzz/obj/%.o,$(GEN_SRC))
+FUZZ_SRC   := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BIN   := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRC))
+
+.PHONY: all deps run test install uninstall fuzz fuzz-build test-unit test-host test-qemu bench soak eval vmlinux clean check-root mod-flags
 
 all: $(BUILD)/exfild
 
@@ -165,13 +184,16 @@ $(BUILD)/tests/itest: $(wildcard tests/itest/*.c tests/itest/*.h tests/common/*.
 $(BUILD)/tests/bench_send: tests/bench_send.c | $(BUILD)
 	$(CC) $(CPPFLAGS) -Ibpf $(CFLAGS) $(WARN) $< -lbpf -lelf -lz -lpthread -o $@
 
+$(BUILD)/tests/bench_pipeline: tests/bench/bench_pipeline.c $(USER_OBJ) | $(BUILD)
+	$(CC) $(CPPFLAGS) $(ALL_INC) $(CFLAGS) $(WARN) $< $(USER_OBJ) $(LIBS) -o $@
+
 $(BUILD)/tests/bench_geo: tests/bench_geo.c $(USER_OBJ) | $(BUILD)
 	$(CC) $(CPPFLAGS) $(ALL_INC) $(CFLAGS) $(WARN) $< $(USER_OBJ) $(LIBS) -o $@
 
-test: deps all $(BUILD)/asan/exfild $(UNIT_BIN) $(TEST_PROG) $(BUILD)/static/exfild
+test: deps all $(BUILD)/asan/exfild $(UNIT_BIN) $(TEST_PROG) $(BUILD)/static/exfild $(FUZZ_BIN)
 	@tests/run-all.sh
 
-test-host: deps all $(BUILD)/asan/exfild $(UNIT_BIN) $(TEST_PROG)
+test-host: deps all $(BUILD)/asan/exfild $(UNIT_BIN) $(TEST_PROG) $(FUZZ_BIN)
 	@EXFILD_SKIP_QEMU=1 tests/run-all.sh
 
 test-unit: $(UNIT_BIN)
@@ -180,7 +202,8 @@ test-unit: $(UNIT_BIN)
 run: deps all
 	@tools/run.sh
 
-bench: deps all $(BUILD)/calib.bpf.o $(BUILD)/tests/bench_send $(BUILD)/tests/bench_geo
+bench: deps all $(BUILD)/calib.bpf.o $(BUILD)/tests/bench_send $(BUILD)/tests/bench_geo \
+	$(BUILD)/tests/bench_pipeline
 	@tools/bench.sh
 
 # The agent under sustained load (SOAK_S seconds, default 600); not in make test.
@@ -192,6 +215,33 @@ soak: deps all $(BUILD)/tests/traffic
 # baselines. EVAL_ARGS e.g. "--seeds 1,2,3,4 --days 8".
 eval: all
 	@python3 tools/eval.py --exfild $(BUILD)/exfild --out $(BUILD)/eval $(EVAL_ARGS)
+
+$(BUILD)/fuzz/obj/%.o: user/%.c | $(BUILD)
+	@mkdir -p $(dir $@)
+	$(CLANG) $(CPPFLAGS) $(call mod_flags,$<) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link $(WARN) $(DEPFLAGS) -c $< -o $@
+
+$(BUILD)/fuzz/obj/%.o: $(BUILD)/gen/%.c
+	@mkdir -p $(dir $@)
+	$(CLANG) $(CPPFLAGS) $(call mod_flags,user/$*.c) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link $(WARN) $(DEPFLAGS) -c $< -o $@
+
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(FUZZ_OBJ)
+	@mkdir -p $(dir $@)
+	$(CLANG) $(CPPFLAGS) $(ALL_INC) $(FUZZ_FLAGS) -fsanitize=fuzzer $(WARN) $< $(FUZZ_OBJ) $(LIBS) -o $@
+
+fuzz-build: $(FUZZ_BIN)
+
+# Each harness for FUZZ_SECONDS from its seeds (tests/fuzz/corpus/NAME);
+# make test runs them over their seeds only (tests/fuzz.sh --seeds).
+fuzz: $(FUZZ_BIN)
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) tests/fuzz.sh
+
+# The binary, exfild(8), the systemd unit and a commented config (never over
+# an existing one); uninstall removes exactly what install recorded.
+install: all
+	@$(INSTALL_ENV) tools/install.sh install
+
+uninstall:
+	@$(INSTALL_ENV) tools/install.sh uninstall
 
 clean:
 	rm -rf $(BUILD)

@@ -104,4 +104,18 @@ wait "$agent"
 rc=$?
 agent=
 check clean-exit '[ $rc = 0 ] && [ ! -e "$PIN" ]' "exit $rc, $(ls "$PIN" 2>&1)"
+
+# The systemd unit's CapabilityBoundingSet is enough to load, attach and
+# pin: run the agent with exactly that bounding set.
+unit=$(dirname "$0")/../etc/exfild.service.in
+bset=$(sed -n 's/^CapabilityBoundingSet=//p' "$unit" | tr ' ' '\n' | sed 's/^CAP_/+/' |
+	tr 'A-Z' 'a-z' | paste -sd, -)
+if command -v setpriv > /dev/null && [ -n "$bset" ]; then
+	timeout 60 setpriv --bounding-set "-all,$bset" "$X" run --duration 1 --pin-path "$PIN-unit" \
+		--control none > /dev/null 2> "$T/unit.err"
+	rc=$?
+	check unit-bounding-set-enough '[ $rc = 0 ] && grep -q "running:" "$T/unit.err"' \
+		"with $bset: exit $rc: $(grep error "$T/unit.err")"
+	rm -rf "$PIN-unit"
+fi
 exit 0

@@ -71,11 +71,19 @@ for src in $(find tests/unit -name 'test_*.c' | sort); do
 done
 
 run_suite layers tests/layers.sh
+run_suite install tests/install.sh
+# Every fuzz harness over its seeds (each crash found so far is one).
+run_suite fuzz-seeds tests/fuzz.sh --seeds
 
 if [ "${1:-}" != --unit-only ]; then
 	run_suite cli tests/cli.sh "$B/asan/exfild"
 	run_suite replay tests/replay.sh "$B/asan/exfild"
+	# Delivery: real receivers (rsyslog) on loopback, full disks, stalled readers.
+	run_suite delivery-rsyslog tests/delivery/rsyslog.sh "$B/asan/exfild"
+	run_suite delivery-syslog-ng tests/delivery/syslog-ng.sh "$B/asan/exfild"
+	run_suite delivery-file tests/delivery/file.sh "$B/asan/exfild"
 	run_suite status tests/status.sh "$B/asan/exfild"
+	run_suite detect-live tests/detect_live.sh "$B/asan/exfild" "$B/tests/traffic"
 	run_suite privs tests/privs.sh "$B/asan/exfild"
 	# The geo checks need fixture databases; itest reads their JSON sources.
 	host_itest() {

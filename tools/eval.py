@@ -23,6 +23,7 @@ less; scengen.anomalous_at), in the format's own clock.
 """
 import argparse
 import gzip
+import ipaddress
 import json
 import os
 import statistics
@@ -134,14 +135,24 @@ def exfild_alerts(path):
             if get(r, "event.kind") != "alert":
                 continue
             t = get(r, "@timestamp") or get(r, "event.end")
+            # the peer: ECS puts the side that opened the connection in source
+            peer = "source" if get(r, "network.direction") == "ingress" else "destination"
             out.append({"t": parse_time(t), "host": get(r, "host.name"),
-                        "ip": get(r, "destination.ip"),
-                        "country": get(r, "destination.geo.country_iso_code"),
+                        "ip": get(r, peer + ".ip"),
+                        "country": get(r, peer + ".geo.country_iso_code"),
+                        "direction": get(r, "network.direction"),
                         "score": get(r, "exfild.anomaly.score")})
     return out
 
 
 # ---- scoring -----------------------------------------------------------------
+
+def same_ip(a, b):
+    try:
+        return a is not None and ipaddress.ip_address(a) == ipaddress.ip_address(b)
+    except ValueError:
+        return False
+
 
 def score(alerts, labels, fmt, host_days):
     """Precision, recall, false alerts per host-day, F1, delays."""
@@ -155,13 +166,15 @@ def score(alerts, labels, fmt, host_days):
                 continue
             if not (lab["start"] - 1 <= a["t"] <= lab["end"] + GRACE):
                 continue
-            if a.get("ip") == lab["ip"] or (a.get("country") and a.get("country") == lab["country"]):
+            if same_ip(a.get("ip"), lab["ip"]) or (a.get("country") and a.get("country") == lab["country"]):
                 hit = lab
                 break
+        a["_tp"] = bool(hit)
         if hit:
             tp += 1
             first[hit["id"]] = min(first.get(hit["id"], a["t"]), a["t"])
     fp = len(alerts) - tp
+    falses = [a for a in alerts if not a.get("_tp")]
     rec = len(first) / len(labels) if labels else 0.0
     prec = tp / len(alerts) if alerts else 0.0
     f1 = 2 * prec * rec / (prec + rec) if prec + rec else 0.0
@@ -172,7 +185,8 @@ def score(alerts, labels, fmt, host_days):
             "f1": f1, "alerts": len(alerts), "false": fp, "fp_per_host_day": fp / host_days,
             "median_delay": statistics.median(delays) if delays else None,
             "target_recall": trec, "target_n": len(target), "host_days": host_days,
-            "detected_ids": sorted(first)}
+            "detected_ids": sorted(first), "false_alerts": falses,
+            "missed": [lab for lab in labels if lab["id"] not in first]}
 
 
 def fmt_row(name, s):
@@ -276,6 +290,7 @@ def main():
             s = combine(allm[m], fmt)
             results[fmt].setdefault("overall", {})[m] = s
             print(fmt_row("ALL %s" % m, s))
+        print_breakdown(allm["exfild"], fmt)
         o = results[fmt]["overall"]
         best_naive = max(o["static-500MB"]["f1"], o["new-country"]["f1"])
         ex = o["exfild"]
@@ -290,6 +305,33 @@ def main():
             print("  [%s] %s" % ("met" if ok else "MISSED", t))
     with open(os.path.join(a.out, "results.json"), "w") as f:
         json.dump(results, f, indent=1, sort_keys=True)
+    print("\nper-alert detail (false alerts, missed injections): %s/results.json"
+          % a.out)
+
+
+def size_band(b):
+    return ("5-50 MB" if b < 50 * MB else "50-500 MB" if b < 500 * MB else "0.5-5 GB")
+
+
+def print_breakdown(runs, fmt):
+    """exfild's recall by kind of injection: where it misses."""
+    labels, detected = [], set()
+    for al, lab, hd in runs:
+        s = score(al, lab, fmt, hd)
+        labels.extend(lab)
+        detected.update(s["detected_ids"])
+    rows = []
+    for key, fn in (("country", lambda l: l["country_kind"]), ("shape", lambda l: l["shape"]),
+                    ("size", lambda l: size_band(l["bytes"])),
+                    ("process", lambda l: l["process_kind"]), ("port", lambda l: l["port_kind"])):
+        groups = {}
+        for lab in labels:
+            groups.setdefault(fn(lab), []).append(lab)
+        for g in sorted(groups):
+            n = len(groups[g])
+            d = sum(1 for lab in groups[g] if lab["id"] in detected)
+            rows.append("%s %s: %d/%d" % (key, g, d, n))
+    print("\nexfild recall by injection kind (%s): %s" % (fmt, "; ".join(rows)))
 
 
 def combine(runs, fmt):

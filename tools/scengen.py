@@ -91,7 +91,8 @@ BLOCKS_PER_COUNTRY = 8   # /48 blocks per country: 2001:db8:CCBB::/48
 
 
 def block_prefix(iso, b):
-    return "2001:db8:%02x%02x" % (CC[iso] + 1, b)
+    # written the way exfild prints addresses (RFC 5952: no leading zeros)
+    return "2001:db8:%x%02x" % (CC[iso] + 1, b)
 
 
 def world_geo():

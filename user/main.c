@@ -28,6 +28,8 @@ static const struct cmd {
 	{ "run", cmd_run, "load the probes and report flows (see exfild run --help)" },
 	{ "replay", cmd_replay, "score recorded flows and Zeek conn.logs (see exfild replay --help)" },
 	{ "status", cmd_status, "how the running agent is doing (see exfild status --help)" },
+	{ "test-alert", cmd_test_alert,
+	  "send test alerts through the alert sinks and wait until delivered (see --help)" },
 	{ "version", do_version, "print the version" },
 	{ "help", do_help, "this text" },
 };

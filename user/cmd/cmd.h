@@ -6,5 +6,6 @@
 int cmd_run(int argc, char **argv);
 int cmd_replay(int argc, char **argv);
 int cmd_status(int argc, char **argv);
+int cmd_test_alert(int argc, char **argv);
 
 #endif

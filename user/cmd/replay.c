@@ -1,17 +1,21 @@
 /*
  * exfild replay: recorded flows (exfild NDJSON, Zeek conn.log TSV or JSON,
  * plain or gzip, "-" for stdin) through the same stages as the live agent:
- * readers -> enrich (scope, geo) -> records -> sink. Event time is the
- * clock, and nothing here reads the wall clock for anything that reaches
- * the output, so the same input gives byte-identical output.
+ * readers -> enrich (scope, geo) -> detect (one detector per host) ->
+ * alert records -> sink. Event time is the clock, and nothing here reads
+ * the wall clock for anything that reaches the output, so the same input
+ * gives byte-identical output.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "alert.h"
 #include "cmd.h"
+#include "detect.h"
 #include "enrich.h"
 #include "geo.h"
 #include "localnet.h"
@@ -19,28 +23,40 @@
 #include "opts.h"
 #include "record.h"
 #include "replay_file.h"
+#include "replay_hosts.h"
 #include "replay_merge.h"
+#include "loop.h"
+#include "outputs.h"
 #include "sink.h"
 
-/* Records written between flushes: bounds what the sink queues. */
-#define FLUSH_EVERY 4096
+/* Records written between waits for the output: far below what a sink
+ * queues (8 MiB), so a slow reader slows the replay, never drops a record. */
+#define FLUSH_EVERY 256
+#define FLUSH_TIMEOUT_NS (60 * 1000000000LL)
 #define MAX_FILES 256
+/* Event time between detect_tick calls: the agent's default drain interval. */
+#define TICK_NS (10 * 1000000000LL)
 
 struct replay_opts {
 	struct opts base;		/* geoip, include_reserved, output, log level */
 	struct localnets ln;
 	bool local_net_given;
 	bool flows;
+	struct detect_config dc;
+	const char *load_state, *save_state;
 	const char *files[MAX_FILES];
 	size_t n_files;
 };
 
 struct replay {
 	struct replay_opts *o;
-	struct sink *sink;
+	struct loop *loop;
+	struct sinkset *sinks;
 	struct geo *geo;
 	struct enricher enr;
-	uint64_t records, in_scope, written;
+	struct replay_hosts *hosts;
+	int64_t next_tick;
+	uint64_t records, in_scope, written, alerts, unscored;
 	int rc;
 };
 
@@ -55,6 +71,12 @@ static void usage(FILE *f)
 		"  --geoip PATH             MaxMind DB file for geo data (repeatable)\n"
 		"  --include-reserved       also score reserved destinations\n"
 		"  --output SINK            stdout (default) or file:/path (appended)\n"
+		"  --load-state FILE        start every host from this baseline\n"
+		"  --save-state FILE        write the baseline at the end (several hosts:\n"
+		"                           FILE.HOST each), as a live agent loads it\n"
+		"  --alert-threshold N      score 1-100 that alerts (75)\n"
+		"  --learning-period DUR    no alerts before this much history (24h; 90m,\n"
+		"                           2d, 3600s, or seconds)\n"
 		"  --local-net CIDR         this side of a Zeek log (repeatable; default 10/8,\n"
 		"                           172.16/12, 192.168/16, fc00::/7; Zeek's local_orig/\n"
 		"                           local_resp win when present)\n"
@@ -65,7 +87,34 @@ static void usage(FILE *f)
 		"Exit status: 0 ok, 1 an input or the output failed, 2 bad usage or input kind.\n");
 }
 
-enum { O_CONFIG = 1, O_GEOIP, O_RESERVED, O_OUTPUT, O_LOCALNET, O_FLOWS };
+enum { O_CONFIG = 1, O_GEOIP, O_RESERVED, O_OUTPUT, O_LOCALNET, O_FLOWS, O_LOAD, O_SAVE,
+       O_THRESHOLD, O_LEARNING };
+
+/* "24h", "90m", "2d", "3600s" or "3600" (seconds) -> ns; -1 if bad. */
+static int64_t parse_duration(const char *s)
+{
+	char *end;
+	unsigned long long v;
+	int64_t unit = 1;
+
+	if (*s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || end == s)
+		return -1;
+	if (!strcmp(end, "d"))
+		unit = 86400;
+	else if (!strcmp(end, "h"))
+		unit = 3600;
+	else if (!strcmp(end, "m"))
+		unit = 60;
+	else if (*end && strcmp(end, "s"))
+		return -1;
+	if (v > (unsigned long long)(INT64_MAX / 1000000000LL / unit))
+		return -1;
+	return (int64_t)v * unit * 1000000000LL;
+}
 
 static int parse_args(struct replay_opts *o, int argc, char **argv)
 {
@@ -76,6 +125,10 @@ static int parse_args(struct replay_opts *o, int argc, char **argv)
 		{ "output", required_argument, NULL, O_OUTPUT },
 		{ "local-net", required_argument, NULL, O_LOCALNET },
 		{ "flows", no_argument, NULL, O_FLOWS },
+		{ "load-state", required_argument, NULL, O_LOAD },
+		{ "save-state", required_argument, NULL, O_SAVE },
+		{ "alert-threshold", required_argument, NULL, O_THRESHOLD },
+		{ "learning-period", required_argument, NULL, O_LEARNING },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -86,6 +139,7 @@ static int parse_args(struct replay_opts *o, int argc, char **argv)
 
 	opts_defaults(&o->base);
 	localnets_default(&o->ln);
+	detect_config_defaults(&o->dc);
 	/* The config file first, so that the command line wins. */
 	for (int i = 1; i < argc - 1; i++)
 		if (!strcmp(argv[i], "--config") &&
@@ -121,12 +175,13 @@ static int parse_args(struct replay_opts *o, int argc, char **argv)
 			o->base.include_reserved = true;
 			break;
 		case O_OUTPUT:
-			if (strlen(optarg) >= sizeof(o->base.output) ||
+			if (strlen(optarg) >= sizeof(o->base.output[0]) ||
 			    sink_check_spec(optarg, err, sizeof(err))) {
 				log_err("--output %s: %s", optarg, err);
 				return 2;
 			}
-			snprintf(o->base.output, sizeof(o->base.output), "%s", optarg);
+			snprintf(o->base.output[0], sizeof(o->base.output[0]), "%s", optarg);
+			o->base.n_output = 1;
 			break;
 		case O_LOCALNET:
 			if (!o->local_net_given)
@@ -139,6 +194,31 @@ static int parse_args(struct replay_opts *o, int argc, char **argv)
 			break;
 		case O_FLOWS:
 			o->flows = true;
+			break;
+		case O_LOAD:
+			o->load_state = optarg;
+			break;
+		case O_SAVE:
+			o->save_state = optarg;
+			break;
+		case O_THRESHOLD: {
+			char *end;
+			long v = strtol(optarg, &end, 10);
+
+			if (end == optarg || *end || v < 1 || v > 100) {
+				log_err("--alert-threshold %s: expected a score from 1 to 100", optarg);
+				return 2;
+			}
+			o->dc.alert_threshold = (int)v;
+			break;
+		}
+		case O_LEARNING:
+			o->dc.learning_ns = parse_duration(optarg);
+			if (o->dc.learning_ns < 0) {
+				log_err("--learning-period %s: expected a duration such as 24h, 90m, 2d "
+					"or seconds", optarg);
+				return 2;
+			}
 			break;
 		default:
 			log_err("unknown option or missing value: %s (see exfild replay --help)",
@@ -157,31 +237,66 @@ static int parse_args(struct replay_opts *o, int argc, char **argv)
 		log_err("no input files (see exfild replay --help)");
 		return 2;
 	}
+	o->dc.include_reserved = o->base.include_reserved;
+	const char *bad = detect_config_check(&o->dc);
+	if (bad) {
+		log_err("%s", bad);
+		return 2;
+	}
 	return -1;
 }
 
-static int write_record(struct replay *r, json_t *rec)
+static int write_record(struct replay *r, enum rec_kind kind, json_t *rec)
 {
 	if (!rec) {
 		log_err("out of memory building a record");
 		return -1;
 	}
-	sink_write(r->sink, rec);
+	sinkset_emit(r->sinks, kind, rec);
 	json_decref(rec);
-	if (++r->written % FLUSH_EVERY == 0 && sink_flush(r->sink)) {
-		log_err("cannot write the output (%s)", r->o->base.output);
+	if (++r->written % FLUSH_EVERY == 0 && !outputs_flush(r->loop, r->sinks, FLUSH_TIMEOUT_NS)) {
+		log_err("cannot write the output (%s)", r->o->base.output[0]);
 		return -1;
 	}
 	return 0;
 }
 
-/* One replayed observation through enrich and on to the records. */
+struct emit_ctx {
+	struct replay *r;
+	const char *host;
+	int failed;
+};
+
+static void on_finding(void *arg, const struct finding *fd)
+{
+	struct emit_ctx *e = arg;
+	struct record_ctx ctx = { .host_name = e->host, .now_ns = fd->time_ns };
+
+	e->r->alerts++;
+	if (write_record(e->r, REC_ALERT, record_alert(fd, &ctx)))
+		e->failed = 1;
+}
+
+/* Time moves on for every host, once per drain interval of event time. */
+static void tick(struct replay *r, int64_t now)
+{
+	if (now < r->next_tick)
+		return;
+	replay_hosts_tick(r->hosts, now);
+	r->next_tick = (now / TICK_NS + 1) * TICK_NS;
+}
+
+/* One replayed observation through enrich and detect, on to the records. */
 static int one(struct replay *r, struct replay_rec *rec)
 {
 	struct enriched_flow f;
 	struct record_ctx ctx = { .host_name = rec->host, .now_ns = rec->obs.end_ns };
+	struct emit_ctx e = { .r = r, .host = rec->host };
+	char err[512];
+	struct detect *d;
 
 	r->records++;
+	tick(r, rec->obs.end_ns);
 	if (!enrich_flow(&r->enr, &rec->obs, &f))
 		return 0;
 	r->in_scope++;
@@ -191,9 +306,34 @@ static int one(struct replay *r, struct replay_rec *rec)
 	f.process_name = rec->process_name[0] ? rec->process_name : NULL;
 	f.process_executable = rec->process_executable[0] ? rec->process_executable : NULL;
 	f.user_name = rec->user_name[0] ? rec->user_name : NULL;
-	if (r->o->flows && write_record(r, record_flow(&f, &ctx)))
+	if (r->o->flows && write_record(r, REC_FLOW, record_flow(&f, &ctx)))
 		return -1;
-	return 0;
+	d = replay_hosts_get(r->hosts, rec->host, err, sizeof(err));
+	if (!d) {
+		if (!r->unscored++)
+			log_err("%s", err);
+		return 0;
+	}
+	detect_observe(d, &f, on_finding, &e);
+	return e.failed ? -1 : 0;
+}
+
+/* Fail early on a baseline that cannot be loaded, before any output. */
+static int check_state(const struct replay_opts *o)
+{
+	char err[1024];
+	struct detect *d;
+	int rc = 0;
+
+	if (!o->load_state)
+		return 0;
+	d = detect_new(&o->dc);
+	if (!d || detect_load(d, o->load_state, err, sizeof(err))) {
+		log_err("--load-state: %s", d ? err : "out of memory");
+		rc = -1;
+	}
+	detect_free(d);
+	return rc;
 }
 
 static struct replay_merge *open_inputs(const struct replay_opts *o, int *rc)
@@ -221,11 +361,11 @@ static struct replay_merge *open_inputs(const struct replay_opts *o, int *rc)
 	return m;
 }
 
-static double seconds_since(const struct timespec *t0)
+static double seconds_since(clockid_t clk, const struct timespec *t0)
 {
 	struct timespec t1;
 
-	clock_gettime(CLOCK_MONOTONIC, &t1);
+	clock_gettime(clk, &t1);
 	return (double)(t1.tv_sec - t0->tv_sec) + (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
 }
 
@@ -236,7 +376,7 @@ int cmd_replay(int argc, char **argv)
 	struct replay_merge *m = NULL;
 	struct replay_rec *rec = malloc(sizeof(*rec));
 	const char *paths[OPTS_MAX_GEOIP];
-	struct timespec t0;
+	struct timespec t0, c0;
 	char err[1024];
 	int rc;
 
@@ -251,7 +391,10 @@ int cmd_replay(int argc, char **argv)
 		goto out;
 	rc = 0;
 	log_set_level(o->base.log_level);
-	clock_gettime(CLOCK_MONOTONIC, &t0);	/* throughput on stderr only */
+	/* Throughput, on stderr only; CPU time too, which a busy machine
+	 * disturbs less than the wall clock. */
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &c0);
 	for (size_t i = 0; i < o->base.n_geoip; i++)
 		paths[i] = o->base.geoip[i];
 	r.geo = geo_open(paths, o->base.n_geoip, err, sizeof(err));
@@ -261,11 +404,23 @@ int cmd_replay(int argc, char **argv)
 		goto out;
 	}
 	r.enr = (struct enricher){ .geo = r.geo, .include_reserved = o->base.include_reserved };
+	if (check_state(o)) {
+		rc = 1;
+		goto out;
+	}
+	r.hosts = replay_hosts_new(&o->dc, o->load_state);
+	if (!r.hosts) {
+		log_err("out of memory");
+		rc = 1;
+		goto out;
+	}
 	if (!(m = open_inputs(o, &rc)))
 		goto out;
-	r.sink = sink_open(o->base.output, err, sizeof(err));
-	if (!r.sink) {
-		log_err("%s", err);
+	r.loop = loop_new();
+	struct sink_config sc = { .state_dir = o->base.state_dir };	/* syslog HOSTNAME "-" */
+	r.sinks = r.loop ? sinkset_new(r.loop, &sc) : NULL;
+	if (!r.sinks || sinkset_add(r.sinks, o->base.output[0], SINK_OUTPUT_KINDS | REC_BIT(REC_FLOW), err, sizeof(err))) {
+		log_err("%s", r.sinks ? err : "out of memory");
 		rc = 1;
 		goto out;
 	}
@@ -274,22 +429,34 @@ int cmd_replay(int argc, char **argv)
 			rc = 1;
 			break;
 		}
-	if (sink_flush(r.sink)) {
-		log_err("cannot write the output (%s)", o->base.output);
+	if (!outputs_flush(r.loop, r.sinks, FLUSH_TIMEOUT_NS)) {
+		log_err("cannot write the output (%s)", o->base.output[0]);
+		rc = 1;
+	}
+	if (r.unscored)
+		log_warn("%llu records of hosts beyond the first %d were not scored",
+			 (unsigned long long)r.unscored, REPLAY_MAX_HOSTS);
+	if (!rc && o->save_state && replay_hosts_save(r.hosts, o->save_state, err, sizeof(err))) {
+		log_err("--save-state: %s", err);
 		rc = 1;
 	}
 	if (replay_merge_failed(m))
 		rc = 1;
-	double s = seconds_since(&t0);
-	log_info("replayed %llu records from %zu file%s (%llu in scope, %llu out of order beyond "
-		 "the sort window) in %.2f s: %.0f records/s",
+	double s = seconds_since(CLOCK_MONOTONIC, &t0);
+	double cpu = seconds_since(CLOCK_PROCESS_CPUTIME_ID, &c0);
+	log_info("replayed %llu records from %zu file%s (%llu in scope, %zu host%s, %llu alert%s, "
+		 "%llu out of order beyond the sort window) in %.2f s (%.2f s CPU): %.0f records/s, "
+		 "%.0f per CPU second",
 		 (unsigned long long)r.records, o->n_files, o->n_files == 1 ? "" : "s",
-		 (unsigned long long)r.in_scope, (unsigned long long)replay_merge_late(m), s,
-		 s > 0 ? (double)r.records / s : 0.0);
+		 (unsigned long long)r.in_scope, replay_hosts_count(r.hosts),
+		 replay_hosts_count(r.hosts) == 1 ? "" : "s", (unsigned long long)r.alerts,
+		 r.alerts == 1 ? "" : "s", (unsigned long long)replay_merge_late(m), s, cpu,
+		 s > 0 ? (double)r.records / s : 0.0, cpu > 0 ? (double)r.records / cpu : 0.0);
 out:
 	replay_merge_free(m);	/* reports each file's malformed lines */
-	if (r.sink)
-		sink_close(r.sink);
+	replay_hosts_free(r.hosts);
+	sinkset_free(r.sinks);
+	loop_free(r.loop);
 	if (r.geo)
 		geo_close(r.geo);
 	free(rec);

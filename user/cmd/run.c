@@ -30,6 +30,7 @@
 #include "privs.h"
 #include "proc.h"
 #include "record.h"
+#include "outputs.h"
 #include "sink.h"
 #include "status.h"
 #include "status_record.h"
@@ -58,7 +59,7 @@ static void on_signal(void *arg, int fd, uint32_t events)
 	while (read(fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
 		if (si.ssi_signo == SIGHUP) {
 			log_info("SIGHUP: reopening output and geo databases");
-			sink_reopen(a->sink);
+			sinkset_reopen(a->sinks);
 			geo_reload(a->geo);
 		} else {
 			a->stop = true;
@@ -82,9 +83,9 @@ static int open_signal_fd(void)
 	sigaddset(&set, SIGHUP);
 	if (sigprocmask(SIG_BLOCK, &set, NULL))
 		return -1;
-	/* An ignored signal is discarded before signalfd sees it, and a shell
-	 * starts background jobs with SIGINT ignored: take the defaults back
-	 * (blocked, they only ever reach the signalfd). */
+	/* An ignored signal is discarded, never queued for the signalfd, and a
+	 * shell starts background jobs with SIGINT ignored: take them back
+	 * (blocked first, so the default action never runs). */
 	signal(SIGINT, SIG_DFL);
 	signal(SIGTERM, SIG_DFL);
 	signal(SIGHUP, SIG_DFL);
@@ -156,6 +157,9 @@ static int setup(struct agent *a, char *err, size_t errlen)
 		.pin_path = o->pin_path[0] && strcmp(o->pin_path, "none") ? o->pin_path : NULL,
 	};
 
+	/* Signals blocked before any thread exists (enrich starts one), so
+	 * every thread inherits the mask and they only come through the fd. */
+	a->sig_fd = open_signal_fd();
 	if (ksource_preflight(err, errlen))
 		return -1;
 	/* Before anything is pinned: a second agent on the same pins stops here. */
@@ -181,15 +185,14 @@ static int setup(struct agent *a, char *err, size_t errlen)
 	if (gethostname(a->host, sizeof(a->host) - 1))
 		snprintf(a->host, sizeof(a->host), "unknown");
 	a->rctx.host_name = a->host;
-	a->sink = sink_open(o->output, err, errlen);
-	if (!a->sink || open_enrichment(a, err, errlen))
+	a->sinks = outputs_open(a->loop, o, a->host, err, errlen);
+	if (!a->sinks || open_enrichment(a, err, errlen) || agent_detect_open(a, err, errlen))
 		return -1;
 	a->ks = ksource_open(&ko, agent_on_proc_event, a, err, errlen);
 	if (!a->ks)
 		return -1;
 	/* After attaching: a process started now is seen by the exec hook or the scan. */
 	proc_table_scan(a->procs);
-	a->sig_fd = open_signal_fd();
 	a->timer_fd = open_timer_fd(o->interval);
 	if (a->sig_fd < 0 || a->timer_fd < 0 ||
 	    loop_add(a->loop, ksource_event_fd(a->ks), EPOLLIN, on_events, a) ||
@@ -211,9 +214,37 @@ static int setup(struct agent *a, char *err, size_t errlen)
 	return drop_privileges(a, err, errlen);
 }
 
+/*
+ * What is queued gets a moment to go out; a receiver or disk that takes
+ * nothing must not hold the exit up (SIGTERM ends the agent within a
+ * second). Records that never left are an error; spooled alerts are not
+ * lost, the next run delivers them.
+ */
+#define EXIT_FLUSH_NS (500 * 1000000LL)
+
+static void finish_outputs(struct agent *a)
+{
+	struct sinkset_pending p;
+	char where[2048];
+
+	outputs_flush(a->loop, a->sinks, EXIT_FLUSH_NS);
+	sinkset_pending(a->sinks, &p);
+	sinkset_describe(a->sinks, where, sizeof(where));
+	if (p.records) {
+		log_err("exiting with %llu records never written: %s",
+			(unsigned long long)p.records, where);
+		a->rc = 1;
+	}
+	if (p.alerts)
+		log_warn("%llu alerts stay in the spool under %s for the next run: %s",
+			 (unsigned long long)p.alerts, a->o->state_dir, where);
+}
+
 static void teardown(struct agent *a)
 {
+	agent_detect_close(a, false);
 	ctl_close(a->ctl);
+	sinkset_free(a->sinks);	/* before the loop it is registered with */
 	loop_free(a->loop);
 	if (a->sig_fd >= 0)
 		close(a->sig_fd);
@@ -223,7 +254,6 @@ static void teardown(struct agent *a)
 	proc_table_free(a->procs);
 	exehash_free(a->hashes);
 	geo_close(a->geo);
-	sink_close(a->sink);
 	if (a->lock_fd >= 0)
 		close(a->lock_fd);
 }
@@ -231,16 +261,17 @@ static void teardown(struct agent *a)
 static int agent_run(const struct opts *o)
 {
 	struct agent a = { .o = o, .sig_fd = -1, .timer_fd = -1, .lock_fd = -1 };
-	char err[4096] = "";
+	char err[4096] = "", names[2048];
 
 	if (setup(&a, err, sizeof(err))) {
 		log_err("%s", err);
 		teardown(&a);
 		return 1;
 	}
+	outputs_names(o, names, sizeof(names));
 	log_info("running: tier=%s interval=%us pin=%s output=%s flows=%s",
 		 tier_name(ksource_tier(a.ks)), o->interval,
-		 ksource_pin_dir(a.ks) ? ksource_pin_dir(a.ks) : "none", o->output,
+		 ksource_pin_dir(a.ks) ? ksource_pin_dir(a.ks) : "none", names,
 		 o->flows ? "on" : "off");
 	while (!a.stop) {
 		if (loop_run_once(a.loop, -1) < 0) {
@@ -251,8 +282,10 @@ static int agent_run(const struct opts *o)
 	}
 	/* The last interval is written too: nothing counted is dropped on exit. */
 	agent_drain(&a);
+	agent_detect_close(&a, true);
+	finish_outputs(&a);
 	teardown(&a);
-	log_info("stopped");
+	log_info(a.rc ? "stopped (with errors, see above)" : "stopped");
 	return a.rc;
 }
 

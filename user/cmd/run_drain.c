@@ -1,4 +1,4 @@
-/* One drain of exfild run: each flow through enrich -> record -> sink. */
+/* One drain of exfild run: each flow through enrich -> record, detect -> sink. */
 #include <errno.h>
 #include <string.h>
 
@@ -27,17 +27,20 @@ static void on_flow(void *arg, const struct flow_obs *obs)
 	struct enriched_flow f;
 	json_t *r;
 
-	if (!a->o->flows || !enrich_flow(&a->enr, obs, &f))
+	if (!enrich_flow(&a->enr, obs, &f))
 		return;
-	r = record_flow(&f, &a->rctx);
-	a->st.flow_records++;
-	sink_write(a->sink, r);
-	json_decref(r);
+	if (a->o->flows) {
+		r = record_flow(&f, &a->rctx);
+		a->st.flow_records++;
+		sinkset_emit(a->sinks, REC_FLOW, r);
+		json_decref(r);
+	}
+	agent_detect_flow(a, &f);
 }
 
 static void report_loss(struct agent *a, const struct loss_counts *loss)
 {
-	uint64_t dropped = sink_dropped(a->sink) - a->dropped_seen;
+	uint64_t dropped = sinkset_dropped(a->sinks) - a->dropped_seen;
 	json_t *r;
 
 	a->dropped_seen += dropped;
@@ -53,7 +56,7 @@ static void report_loss(struct agent *a, const struct loss_counts *loss)
 		 (unsigned long long)loss->bytes, (unsigned long long)loss->entries,
 		 (unsigned long long)loss->events, (unsigned long long)dropped);
 	r = record_loss(loss, dropped, &a->rctx);
-	sink_write(a->sink, r);
+	sinkset_emit(a->sinks, REC_LOSS, r);
 	json_decref(r);
 }
 
@@ -75,7 +78,9 @@ void agent_drain(struct agent *a)
 		return;
 	}
 	report_loss(a, &loss);
-	sink_flush(a->sink);
+	agent_detect_tick(a, a->rctx.now_ns);
+	/* Flow records went out as the drain went; what is left goes now. */
+	sinkset_kick(a->sinks);
 	/* Processes that exited before the swap have had their last flow. */
 	proc_table_gc(a->procs, (uint64_t)swap_mono);
 	a->st.drains++;

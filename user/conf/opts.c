@@ -9,10 +9,11 @@
 #include "tier.h"
 #include "log.h"
 #include "conf_read.h"
+#include "duration.h"
 #include "opts.h"
 #include "sink.h"
 
-enum kind { K_TIER, K_UINT, K_BOOL, K_STR, K_PIN, K_SINK, K_GEOIP, K_LEVEL };
+enum kind { K_TIER, K_UINT, K_BOOL, K_STR, K_PIN, K_LIST, K_SINKS, K_SIZE, K_DUR, K_LEVEL };
 
 struct optdef {
 	const char *name;	/* --name on the command line, name in the config */
@@ -25,6 +26,38 @@ struct optdef {
 
 #define OFF(f) offsetof(struct opts, f), sizeof(((struct opts *)0)->f)
 
+/* A repeatable option: an array of strings and its count, found by offset. */
+struct listinfo {
+	size_t off;
+	size_t elem;		/* bytes of one element */
+	size_t count_off;	/* the element count */
+	size_t max_n;		/* most elements */
+	const char *too_many;	/* said past max_n */
+};
+
+#define LIST(f, n_f, msg) { offsetof(struct opts, f), sizeof(((struct opts *)0)->f[0]), \
+	offsetof(struct opts, n_f), \
+	sizeof(((struct opts *)0)->f) / sizeof(((struct opts *)0)->f[0]), msg }
+
+static const struct listinfo lists[] = {
+	LIST(geoip, n_geoip, "too many geo databases"),
+	LIST(output, n_output, "too many outputs"),
+	LIST(flow_output, n_flow_output, "too many outputs"),
+};
+
+static const struct listinfo *list_of(const struct optdef *d)
+{
+	for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++)
+		if (lists[i].off == d->off)
+			return &lists[i];
+	return NULL;
+}
+
+static size_t *list_count(struct opts *o, const struct optdef *d)
+{
+	return (size_t *)((char *)o + list_of(d)->count_off);
+}
+
 static const struct optdef defs[] = {
 	{ "attach", K_TIER, OFF(attach), 0, 0, "TIER",
 	  "auto (default), fentry, kprobe or tracepoint" },
@@ -34,14 +67,34 @@ static const struct optdef defs[] = {
 	{ "flows", K_BOOL, OFF(flows), 0, 0, NULL, "write a flow record per process and destination" },
 	{ "include-reserved", K_BOOL, OFF(include_reserved), 0, 0, NULL,
 	  "also report loopback, private, documentation and other reserved destinations" },
-	{ "output", K_SINK, OFF(output), 0, 0, "SINK", "stdout (default) or file:/path (appended)" },
+	{ "output", K_SINKS, OFF(output), 0, 0, "SINK",
+	  "alerts and loss records (and flow records without --flow-output): stdout (default), "
+	  "file:/path, syslog+tcp://host:port, syslog+tls://host:port, syslog+udp://host:port, "
+	  "syslog+unix:/path (repeatable)" },
+	{ "flow-output", K_SINKS, OFF(flow_output), 0, 0, "SINK",
+	  "flow records go here instead (repeatable; implies --flows)" },
+	{ "rotate-size", K_SIZE, OFF(rotate_size), 0, 0, "BYTES",
+	  "file sinks: rotate past this size (k, M, G suffixes; 0: never, the default)" },
+	{ "rotate-keep", K_UINT, OFF(rotate_keep), 0, 1000, "N", "rotated files kept (5)" },
+	{ "state-dir", K_STR, OFF(state_dir), 0, 0, "DIR",
+	  "the alert spool lives here (/var/lib/exfild)" },
+	{ "spool-size", K_SIZE, OFF(spool_size), 0, 0, "BYTES",
+	  "alert spool bound; past it the oldest alerts are dropped and counted (64M)" },
+	{ "tls-ca", K_STR, OFF(tls_ca), 0, 0, "FILE",
+	  "CA certificates for syslog+tls (default: the system store)" },
+	{ "tls-cert", K_STR, OFF(tls_cert), 0, 0, "FILE", "client certificate for syslog+tls" },
+	{ "tls-key", K_STR, OFF(tls_key), 0, 0, "FILE", "client key for syslog+tls" },
 	{ "pin-path", K_PIN, OFF(pin_path), 0, 0, "DIR",
 	  "pin maps under DIR on a bpffs (/sys/fs/bpf/exfild; none: do not pin)" },
 	{ "control", K_STR, OFF(control), 0, 0, "PATH",
 	  "control socket for exfild status (/run/exfild/control.sock; none: no socket)" },
 	{ "max-flows", K_UINT, OFF(max_flows), 16, 1u << 24, "N",
 	  "entries per accounting map (65536); more in one interval are counted as lost" },
-	{ "geoip", K_GEOIP, OFF(geoip), 0, 0, "PATH", "MaxMind DB file for geo data (repeatable)" },
+	{ "geoip", K_LIST, OFF(geoip), 0, 0, "PATH", "MaxMind DB file for geo data (repeatable)" },
+	{ "alert-threshold", K_UINT, OFF(detect.alert_threshold), 0, 100, "N",
+	  "score (0-100) from which a destination's sum becomes an alert (75)" },
+	{ "learning-period", K_DUR, OFF(detect.learning_ns), 0, 0, "DUR",
+	  "history the baseline needs before any alert: 90s, 15m, 24h, 14d (24h)" },
 	{ "log-level", K_LEVEL, OFF(log_level), 0, 0, "LEVEL", "error, warning, info (default) or debug" },
 };
 #define NDEFS (sizeof(defs) / sizeof(defs[0]))
@@ -55,9 +108,14 @@ void opts_defaults(struct opts *o)
 	o->interval = 10;
 	o->max_flows = 65536;
 	o->log_level = LOG_INFO;
-	snprintf(o->output, sizeof(o->output), "stdout");
+	snprintf(o->output[0], sizeof(o->output[0]), "stdout");
+	o->n_output = 1;
+	o->rotate_keep = SINK_DEFAULT_ROTATE_KEEP;
+	o->spool_size = SINK_DEFAULT_SPOOL_MAX;
+	snprintf(o->state_dir, sizeof(o->state_dir), "%s", SINK_DEFAULT_STATE_DIR);
 	snprintf(o->pin_path, sizeof(o->pin_path), "/sys/fs/bpf/exfild");
 	snprintf(o->control, sizeof(o->control), "/run/exfild/control.sock");
+	detect_config_defaults(&o->detect);
 }
 
 /*
@@ -126,21 +184,53 @@ static const char *set_text(struct opts *o, const struct optdef *d, const char *
 	case K_PIN:
 		return set_pin_path(p, d->size, v, why, whylen);
 	case K_STR:
-	case K_SINK:
 		if (strlen(v) >= d->size) {
 			snprintf(why, whylen, "too long (at most %zu bytes)", d->size - 1);
 			return why;
 		}
-		if (d->kind == K_SINK && sink_check_spec(v, why, whylen))
-			return why;
 		snprintf(p, d->size, "%s", v);
 		return NULL;
-	case K_GEOIP:
-		if (o->n_geoip >= OPTS_MAX_GEOIP)
-			return "too many geo databases";
-		if (strlen(v) >= d->size / OPTS_MAX_GEOIP)
+	case K_LIST:
+	case K_SINKS: {
+		const struct listinfo *l = list_of(d);
+		size_t *n = list_count(o, d);
+
+		if (*n >= l->max_n)
+			return l->too_many;
+		if (strlen(v) >= l->elem && d->kind == K_LIST)
 			return "path too long";
-		snprintf(o->geoip[o->n_geoip++], d->size / OPTS_MAX_GEOIP, "%s", v);
+		if (strlen(v) >= l->elem) {
+			snprintf(why, whylen, "too long (at most %zu bytes)", l->elem - 1);
+			return why;
+		}
+		if (d->kind == K_SINKS && sink_check_spec(v, why, whylen))
+			return why;
+		snprintf(p + *n * l->elem, l->elem, "%s", v);
+		(*n)++;
+		return NULL;
+	}
+	case K_SIZE: {
+		char *end;
+		unsigned long long n;
+		int shift = 0;
+
+		errno = 0;
+		n = strtoull(v, &end, 10);
+		if (*end == 'k' || *end == 'K')
+			shift = 10;
+		else if (*end == 'm' || *end == 'M')
+			shift = 20;
+		else if (*end == 'g' || *end == 'G')
+			shift = 30;
+		end += shift != 0;
+		if (v[0] < '0' || v[0] > '9' || errno || *end || n > (UINT64_MAX >> 30))
+			return "expected a size in bytes (with k, M or G)";
+		*(uint64_t *)p = (uint64_t)n << shift;
+		return NULL;
+	}
+	case K_DUR:
+		if (duration_parse(v, (int64_t *)p))
+			return "expected a duration: seconds, or a number with s, m, h or d (24h)";
 		return NULL;
 	case K_LEVEL:
 		for (int i = 0; i < 4; i++)
@@ -185,29 +275,36 @@ static const char *set_setting(struct opts *o, const struct optdef *d, config_se
 			return "expected true or false";
 		*(bool *)((char *)o + d->off) = config_setting_get_bool(s);
 		return NULL;
-	case K_GEOIP:
+	case K_DUR:
+	case K_SIZE:
+		if (type == CONFIG_TYPE_INT || type == CONFIG_TYPE_INT64) {
+			snprintf(num, sizeof(num), "%lld", config_setting_get_int64(s));
+			return set_text(o, d, num, why, whylen);
+		}
+		break;	/* "64M" as a string */
+	case K_LIST:
+	case K_SINKS:
+		*list_count(o, d) = 0;	/* the file's list replaces the default */
 		if (type == CONFIG_TYPE_ARRAY || type == CONFIG_TYPE_LIST) {
-			o->n_geoip = 0;
 			for (int i = 0; i < config_setting_length(s); i++) {
 				const char *v = config_setting_get_string_elem(s, i);
 				const char *bad;
 
 				if (!v)
-					return "expected a list of file paths";
+					return d->kind == K_SINKS ? "expected a list of sinks"
+								  : "expected a list of file paths";
 				if ((bad = set_text(o, d, v, why, whylen)))
 					return bad;
 			}
 			return NULL;
 		}
-		/* a single path */
-		/* fall through */
+		break;	/* a single one */
 	default:
-		if (type != CONFIG_TYPE_STRING)
-			return "expected a string";
-		if (d->kind == K_GEOIP)
-			o->n_geoip = 0;
-		return set_text(o, d, config_setting_get_string(s), why, whylen);
+		break;
 	}
+	if (type != CONFIG_TYPE_STRING)
+		return "expected a string";
+	return set_text(o, d, config_setting_get_string(s), why, whylen);
 }
 
 /*
@@ -280,6 +377,8 @@ int opts_parse_config(struct opts *o, const char *name, const char *text, size_t
 			goto out;
 		}
 	}
+	if (o->n_flow_output)
+		o->flows = true;	/* flow_output implies flows */
 	rc = 0;
 out:
 	config_destroy(&cfg);
@@ -389,7 +488,7 @@ enum opts_result opts_parse(struct opts *o, int argc, char **argv, char *err, si
 		return OPTS_ERROR;
 
 	/* Pass 2: the command line overrides the file. */
-	bool geoip_from_cli = false;
+	bool list_from_cli[NDEFS] = { false };
 	optind = 0;
 	while ((c = getopt_long(argc, argv, "+hv", lo, &idx)) != -1) {
 		const struct optdef *d;
@@ -403,9 +502,10 @@ enum opts_result opts_parse(struct opts *o, int argc, char **argv, char *err, si
 		if (c != 0 || idx >= (int)NDEFS)
 			continue;
 		d = &defs[idx];
-		if (d->kind == K_GEOIP && !geoip_from_cli) {
-			o->n_geoip = 0;	/* the command line replaces the file's list */
-			geoip_from_cli = true;
+		if ((d->kind == K_LIST || d->kind == K_SINKS) && !list_from_cli[idx]) {
+			/* The command line replaces the file's (or the default) list. */
+			*list_count(o, d) = 0;
+			list_from_cli[idx] = true;
 		}
 		bad = set_text(o, d, d->kind == K_BOOL && !optarg ? "true" : optarg, why, sizeof(why));
 		if (bad) {
@@ -413,5 +513,7 @@ enum opts_result opts_parse(struct opts *o, int argc, char **argv, char *err, si
 			return OPTS_ERROR;
 		}
 	}
+	if (o->n_flow_output)
+		o->flows = true;	/* --flow-output implies --flows */
 	return OPTS_OK;
 }

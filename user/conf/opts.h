@@ -10,7 +10,11 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "detect_config.h"
+
 #define OPTS_MAX_GEOIP 8
+#define OPTS_MAX_SINKS 8
+#define OPTS_SINK_LEN 512
 #define OPTS_DEFAULT_CONFIG "/etc/exfild/exfild.conf"
 
 struct opts {
@@ -19,7 +23,15 @@ struct opts {
 	uint32_t duration;		/* seconds to run; 0: until signalled */
 	bool flows;			/* write flow records */
 	bool include_reserved;		/* also report reserved destinations */
-	char output[512];		/* sink spec */
+	char output[OPTS_MAX_SINKS][OPTS_SINK_LEN];	/* alert and loss sinks (and flows, */
+	size_t n_output;				/* without --flow-output) */
+	char flow_output[OPTS_MAX_SINKS][OPTS_SINK_LEN];	/* flow record sinks */
+	size_t n_flow_output;
+	uint64_t rotate_size;		/* file sinks: bytes before rotating; 0: never */
+	uint32_t rotate_keep;		/* rotated files kept */
+	uint64_t spool_size;		/* bytes of alert spool */
+	char state_dir[256];		/* the alert spool and positions */
+	char tls_ca[256], tls_cert[256], tls_key[256];	/* syslog+tls */
 	char pin_path[256];		/* "" or "none": do not pin */
 	char control[256];		/* control socket; "none": no socket */
 	uint32_t max_flows;		/* entries per accounting map */
@@ -27,6 +39,7 @@ struct opts {
 	char geoip[OPTS_MAX_GEOIP][256];
 	size_t n_geoip;
 	int log_level;			/* enum log_level */
+	struct detect_config detect;	/* thresholds, spans, allowlists */
 };
 
 enum opts_result { OPTS_OK = 0, OPTS_EXIT = 1, OPTS_ERROR = -1 };

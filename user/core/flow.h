@@ -75,6 +75,10 @@ struct geo_info {
 	uint32_t as_number;
 	bool has_as;
 	char as_org[128];
+	/* Last: the same answer (all fields above) has the same id while the
+	 * enrich cache keeps it, so records may share what they build of it;
+	 * 0 = not known to be shared. Ids are never reused. */
+	uint64_t answer_id;
 };
 
 #include "proc_info.h"

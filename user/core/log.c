@@ -26,6 +26,7 @@ static void write_all(const char *p, size_t n)
 }
 
 /* "exfild: TAG" + the message + "\n" into buf, or a new allocation if it does not fit. */
+__attribute__((format(printf, 5, 0)))
 static char *format_line(char *buf, size_t size, size_t *len, const char *tag,
 			 const char *fmt, va_list ap)
 {

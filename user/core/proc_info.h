@@ -61,6 +61,9 @@ struct proc_parent {
 
 /* Read-only for callers. Strings are raw bytes: print them with json_bytes. */
 struct proc_info {
+	/* Unique per table entry, never reused, 0 outside a table. Nothing of
+	 * process.* changes under one serial (only names, hash and exit do). */
+	uint64_t serial;
 	uint32_t pid, ppid;
 	uint32_t uid, gid;	/* real ids, as bpf_get_current_uid_gid() reports */
 	uint64_t start_ticks;	/* boot-based clock ticks (= /proc/PID/stat field 22) */

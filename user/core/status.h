@@ -34,6 +34,7 @@ struct agent_status {
 	uint64_t lost_bytes, lost_entries, lost_events, lost_records;
 	/* records written */
 	uint64_t flow_records;
+	uint64_t alerts;
 	/* enrichment */
 	uint64_t proc_entries, proc_exited;
 	uint64_t hash_pending, hashed_files;

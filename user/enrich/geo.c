@@ -11,6 +11,7 @@
 
 #include "fileid.h"
 #include "geo.h"
+#include "geo_cache.h"
 #include "geo_names.h"
 #include "log.h"
 #include "snapshot.h"
@@ -33,29 +34,10 @@ struct geo_db {
 	bool lookup_warned;      /* warned once about a lookup error */
 };
 
-/*
- * Destinations repeat every drain interval, so remember answers (also
- * "nothing found"). 4-way set-associative with least-recently-used
- * replacement: bounded (about 2 MB), O(1), and a few colliding busy
- * destinations do not evict each other as in a direct-mapped table.
- */
-#define GEO_CACHE_WAYS 4
-#define GEO_CACHE_SETS 1024
-#define GEO_CACHE_SLOTS (GEO_CACHE_WAYS * GEO_CACHE_SETS)
-
-struct geo_cache_ent {
-	uint64_t used;          /* tick of last use; 0 = empty */
-	bool found;
-	uint8_t family;
-	uint8_t addr[16];
-	struct geo_info info;
-};
-
 struct geo {
 	struct geo_db *dbs;
 	size_t n;
-	struct geo_cache_ent *cache;
-	uint64_t tick;
+	struct geo_cache *cache;
 	struct geo_stats st;
 };
 
@@ -157,7 +139,7 @@ static void db_install(struct geo_db *db, MMDB_s *m, const struct file_id *id)
 
 static void cache_clear(struct geo *g)
 {
-	memset(g->cache, 0, GEO_CACHE_SLOTS * sizeof(*g->cache));
+	geo_cache_clear(g->cache);
 }
 
 struct geo *geo_open(const char *const *paths, size_t n, char *err, size_t errlen)
@@ -165,7 +147,7 @@ struct geo *geo_open(const char *const *paths, size_t n, char *err, size_t errle
 	struct geo *g = calloc(1, sizeof(*g));
 	char why[512];
 
-	if (!g || !(g->cache = calloc(GEO_CACHE_SLOTS, sizeof(*g->cache))) ||
+	if (!g || !(g->cache = geo_cache_new()) ||
 	    (n && !(g->dbs = calloc(n, sizeof(*g->dbs))))) {
 		snprintf(err, errlen, "geo: out of memory");
 		geo_close(g);
@@ -206,7 +188,7 @@ void geo_close(struct geo *g)
 		free(g->dbs[i].path);
 	}
 	free(g->dbs);
-	free(g->cache);
+	geo_cache_free(g->cache);
 	free(g);
 }
 
@@ -504,22 +486,12 @@ static void add_names(struct geo_info *gi)
 		snprintf(gi->continent_name, sizeof(gi->continent_name), "%s", n->continent);
 }
 
-/* FNV-1a over the key: cheap and spreads sequential addresses well. */
-static struct geo_cache_ent *cache_set(struct geo *g, uint8_t family, const uint8_t addr[16])
-{
-	uint32_t h = 2166136261u ^ family;
-
-	for (int i = 0; i < 16; i++)
-		h = (h ^ addr[i]) * 16777619u;
-	return &g->cache[(h % GEO_CACHE_SETS) * GEO_CACHE_WAYS];
-}
-
 bool geo_lookup(struct geo *g, int family, const uint8_t addr[16], struct geo_info *out)
 {
 	static const uint8_t v4mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
 	uint8_t key[16] = { 0 };
 	struct sockaddr_storage ss;
-	struct geo_cache_ent *set, *ent;
+	bool found;
 
 	memset(out, 0, sizeof(*out));
 	if (!g)
@@ -538,19 +510,11 @@ bool geo_lookup(struct geo *g, int family, const uint8_t addr[16], struct geo_in
 		return false;
 	}
 
-	set = cache_set(g, (uint8_t)family, key);
-	ent = &set[0];
-	for (int w = 0; w < GEO_CACHE_WAYS; w++) {
-		if (set[w].used && set[w].family == family && !memcmp(set[w].addr, key, 16)) {
-			set[w].used = ++g->tick;
-			g->st.cache_hits++;
-			*out = set[w].info;
-			if (!set[w].found)
-				g->st.misses++;
-			return set[w].found;
-		}
-		if (set[w].used < ent->used)
-			ent = &set[w];  /* empty or least recently used: replaced below */
+	if (geo_cache_get(g->cache, (uint8_t)family, key, out, &found)) {
+		g->st.cache_hits++;
+		if (!found)
+			g->st.misses++;
+		return found;
 	}
 
 	memset(&ss, 0, sizeof(ss));
@@ -569,14 +533,14 @@ bool geo_lookup(struct geo *g, int family, const uint8_t addr[16], struct geo_in
 		db_lookup(&g->dbs[i], (const struct sockaddr *)&ss, out);
 	add_names(out);
 
-	ent->used = ++g->tick;
-	ent->family = (uint8_t)family;
-	memcpy(ent->addr, key, 16);
-	ent->found = !info_empty(out);
-	ent->info = *out;
-	if (!ent->found)
+	found = !info_empty(out);
+	if (found)
+		out->answer_id = geo_cache_put(g->cache, (uint8_t)family, key, out);
+	else
+		geo_cache_put(g->cache, (uint8_t)family, key, NULL);
+	if (!found)
 		g->st.misses++;
-	return ent->found;
+	return found;
 }
 
 void geo_get_stats(const struct geo *g, struct geo_stats *st)

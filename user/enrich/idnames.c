@@ -125,11 +125,11 @@ struct idnames *idnames_new(idname_resolve_fn resolve, void *ctx)
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&c->done, &ca);
 	pthread_condattr_destroy(&ca);
-	/* The worker starts with every signal blocked (it inherits the mask),
-	 * so SIGTERM, SIGINT and SIGHUP reach the loop's signalfd instead of
-	 * killing the agent through this thread's default action. */
+	/* The worker takes no signals: they belong to the loop's signalfd, and a
+	 * thread started before the agent blocks them would take SIGTERM's
+	 * default action (killing the agent without its final drain). */
 	sigfillset(&all);
-	pthread_sigmask(SIG_BLOCK, &all, &old);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
 	rc = pthread_create(&c->thread, NULL, worker, c);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (rc) {

@@ -214,6 +214,9 @@ static void evict_one(struct proc_table *pt)
 	}
 }
 
+/* Serials of table entries, process-wide: tables never hand out the same one. */
+static uint64_t next_serial;
+
 /* Store pi (taking its allocations), replacing any entry for the pid. */
 static struct node *insert(struct proc_table *pt, struct proc_info *pi)
 {
@@ -229,6 +232,7 @@ static struct node *insert(struct proc_table *pt, struct proc_info *pi)
 		return NULL;
 	}
 	n->pi = *pi;
+	n->pi.serial = ++next_serial;
 	n->hnext = pt->bucket[pi->pid & (pt->nbucket - 1)];
 	pt->bucket[pi->pid & (pt->nbucket - 1)] = n;
 	list_add_tail(pi->exited ? &pt->exited : &pt->live, &n->lru);

@@ -13,6 +13,7 @@
 #include "container.h"
 #include "exehash.h"
 #include "procfs.h"
+#include "procfs_parse.h"
 
 /* Read up to size-1 bytes of a small file and NUL-terminate; -1 on error. */
 static ssize_t read_at(int dirfd, const char *name, char *buf, size_t size)
@@ -61,70 +62,30 @@ static void copy_bytes(char *dst, size_t dstsz, const char *src, size_t n)
 /* comm, ppid and start ticks from /proc/PID/stat. */
 static int read_stat(int dirfd, char *name, size_t namesz, uint32_t *ppid, uint64_t *ticks)
 {
-	char buf[1024];
-	unsigned long long start;
-	unsigned int pp;
+	char buf[PROCFS_STAT_MAX];
+	ssize_t n = read_at(dirfd, "stat", buf, sizeof(buf));
 
-	if (read_at(dirfd, "stat", buf, sizeof(buf)) <= 0)
-		return -1;
-	/* comm may hold spaces and parentheses: it ends at the last ')'. */
-	char *l = strchr(buf, '('), *r = strrchr(buf, ')');
-	if (!l || !r || r < l)
-		return -1;
-	if (sscanf(r + 1, " %*c %u %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s "
-		   "%*s %*s %*s %*s %llu", &pp, &start) != 2)
-		return -1;
-	copy_bytes(name, namesz, l + 1, (size_t)(r - l - 1));
-	*ppid = pp;
-	*ticks = start;
-	return 0;
+	return n <= 0 ? -1 : procfs_parse_stat(buf, (size_t)n, name, namesz, ppid, ticks);
 }
 
 /* Real uid and gid from /proc/PID/status. */
 static void read_ids(int dirfd, struct proc_info *pi)
 {
-	char buf[4096];
+	char buf[PROCFS_STATUS_MAX];
+	ssize_t n = read_at(dirfd, "status", buf, sizeof(buf));
 
-	if (read_at(dirfd, "status", buf, sizeof(buf)) > 0) {
-		char *u = strstr(buf, "\nUid:"), *g = strstr(buf, "\nGid:");
-		if (u)
-			sscanf(u, "\nUid: %u", &pi->uid);
-		if (g)
-			sscanf(g, "\nGid: %u", &pi->gid);
-	}
+	if (n > 0)
+		procfs_parse_ids(buf, (size_t)n, &pi->uid, &pi->gid);
 }
 
 static void read_args(int dirfd, struct proc_info *pi)
 {
+	/* One byte past the bound tells a cut argv from one that fits. */
 	char buf[PROC_ARGS_BYTES + 2];
 	ssize_t n = read_at(dirfd, "cmdline", buf, sizeof(buf));
-	size_t len = 0;
 
-	if (n <= 0)
-		return;
-	if ((size_t)n > PROC_ARGS_BYTES) {
-		n = PROC_ARGS_BYTES;
-		pi->args_truncated = true;
-	}
-	/* Keep at most PROC_ARGS_MAX strings; each ends with a NUL. */
-	while (len < (size_t)n && pi->argc < PROC_ARGS_MAX) {
-		size_t a = strnlen(buf + len, (size_t)n - len);
-		len += a + 1;
-		pi->argc++;
-	}
-	if (len < (size_t)n)
-		pi->args_truncated = true;
-	if (len > (size_t)n) {	/* last string was cut: terminate it within n */
-		buf[n - 1] = '\0';
-		len = (size_t)n;
-	}
-	pi->args = malloc(len);
-	if (!pi->args) {
-		pi->argc = 0;
-		return;
-	}
-	memcpy(pi->args, buf, len);
-	pi->args_len = len;
+	if (n > 0)
+		procfs_parse_args(buf, (size_t)n, pi);
 }
 
 /* /proc/PID/cgroup: container id and cgroup v2 id. */

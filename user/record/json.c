@@ -1,4 +1,6 @@
 /* JSON helpers: every string that came from outside goes through json_bytes. */
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -53,8 +55,20 @@ json_t *json_bytes(const void *buf, size_t len)
 	size_t o = 0;
 	json_t *s;
 
+	size_t ok = 0;
+
 	if (!p)
 		len = 0;
+	/* Most strings are clean UTF-8: taken as they are, checked once. */
+	while (ok < len) {
+		size_t n = utf8_len(p + ok, len - ok);
+
+		if (!n)
+			break;
+		ok += n;
+	}
+	if (ok == len)
+		return json_stringn_nocheck(p ? (const char *)p : "", len);
 	if (len > (SIZE_MAX - 1) / 4)
 		return NULL;
 	/* Worst case every byte becomes four characters. */
@@ -97,9 +111,12 @@ int json_set_path(json_t *root, const char *path, json_t *val)
 	json_t *cur = root;
 	const char *seg = path;
 
-	/* Reject "", "a..b", ".a", "a." before creating anything. */
-	if (!root || !path || !val || !json_is_object(root) || !*path || *path == '.' ||
-	    path[strlen(path) - 1] == '.' || strstr(path, "..")) {
+	/* Reject "", "a..b", ".a", "a." before creating anything (one pass). */
+	bool bad = !root || !path || !val || !json_is_object(root) || !*path || *path == '.';
+
+	for (const char *p = path; !bad && *p; p++)
+		bad = *p == '.' && (p[1] == '.' || !p[1]);
+	if (bad) {
 		json_decref(val);
 		return -1;
 	}
@@ -125,30 +142,56 @@ int json_set_path(json_t *root, const char *path, json_t *val)
 	}
 }
 
+/*
+ * "YYYY-MM-DDTHH:MM:SS" of a second. Records repeat a few seconds many
+ * times (the drain's time, process starts): a small cache per thread
+ * saves gmtime_r, which takes a lock, and the formatting.
+ */
+#define TIME_CACHE 8
+
+static bool second_text(int64_t sec, char out[20])
+{
+	static __thread struct { bool used; int64_t sec; char text[20]; } cache[TIME_CACHE];
+	unsigned slot = (unsigned)((uint64_t)sec % TIME_CACHE);
+	time_t t = (time_t)sec;
+	struct tm tm;
+
+	if (cache[slot].used && cache[slot].sec == sec) {
+		memcpy(out, cache[slot].text, 20);
+		return true;
+	}
+	if (!gmtime_r(&t, &tm) || tm.tm_year + 1900 < 0 || tm.tm_year + 1900 > 9999)
+		return false;
+	char tmp[64];
+
+	if (snprintf(tmp, sizeof(tmp), "%04d-%02d-%02dT%02d:%02d:%02d", tm.tm_year + 1900,
+		     tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec) != 19)
+		return false;
+	memcpy(out, tmp, 20);
+	cache[slot].used = true;
+	cache[slot].sec = sec;
+	memcpy(cache[slot].text, out, 20);
+	return true;
+}
+
 json_t *json_time(int64_t unix_ns)
 {
 	/* Floor division so times before 1970 still print correctly. */
 	int64_t sec = unix_ns / 1000000000, rem = unix_ns % 1000000000;
-	struct tm tm;
-	char buf[64];
+	char buf[32];
+	int ms;
 
 	if (rem < 0) {
 		rem += 1000000000;
 		sec--;
 	}
-	time_t t = (time_t)sec;
-	if (!gmtime_r(&t, &tm))
+	if (!second_text(sec, buf))
 		return NULL;
-	int n = snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
-			 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-			 tm.tm_min, tm.tm_sec, (int)(rem / 1000000));
-	if (n < 0 || (size_t)n >= sizeof(buf))
-		return NULL;
-	return json_string(buf);
-}
-
-char *json_line(const json_t *root)
-{
-	/* 15 digits: coordinates print as 48.1371, not 48.137099999999997. */
-	return json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENCODE_ANY | JSON_REAL_PRECISION(15));
+	ms = (int)(rem / 1000000);
+	buf[19] = '.';
+	buf[20] = (char)('0' + ms / 100);
+	buf[21] = (char)('0' + ms / 10 % 10);
+	buf[22] = (char)('0' + ms % 10);
+	buf[23] = 'Z';
+	return json_stringn_nocheck(buf, 24);
 }

@@ -1,6 +1,7 @@
 /*
- * The one JSON writer: every JSON byte exfild emits goes through jansson,
- * built with these helpers. Records are nested ECS objects.
+ * The one JSON writer: every record exfild emits is a jansson tree built
+ * with these helpers and written by json_line(). Records are nested ECS
+ * objects.
  */
 #ifndef EXFILD_JSON_H
 #define EXFILD_JSON_H
@@ -38,7 +39,19 @@ json_t *json_time(int64_t unix_ns);
 
 /*
  * One compact line (no newline) for a record; caller frees. NULL on OOM.
+ * The bytes are exactly what jansson's json_dumps(JSON_COMPACT |
+ * JSON_ENCODE_ANY | JSON_REAL_PRECISION(15)) writes (a unit test holds
+ * them to it), written in one pass without its per-token callbacks: the
+ * dump was the largest cost of a flow record (json_line.c).
  */
 char *json_line(const json_t *root);
+
+/*
+ * Promise that obj (an object shared by many records) will not change
+ * again until json_line_thaw(obj): json_line() then writes the text it
+ * made of it once. A reference is held meanwhile.
+ */
+void json_line_freeze(json_t *obj);
+void json_line_thaw(json_t *obj);
 
 #endif

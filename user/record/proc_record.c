@@ -4,6 +4,7 @@
 
 #include "json.h"
 #include "record_parts.h"
+#include "shared.h"
 
 static void put_id(json_t *root, const char *path, uint32_t id)
 {
@@ -53,6 +54,7 @@ static void put_parent(json_t *root, const struct proc_info *pi)
 	json_set_path(root, "process.parent.start", json_time(pp->start_unix_ns));
 }
 
+/* exfild.process.* into root (a scratch object: see build_facts). */
 static void put_facts(json_t *root, const struct proc_info *pi, const struct hash_view *h)
 {
 	static const char *const src[] = {
@@ -82,6 +84,75 @@ static void put_facts(json_t *root, const struct proc_info *pi, const struct has
 		json_set_path(root, "exfild.process.exited", json_true());
 }
 
+/* The "process" object of pi: a new reference, NULL on OOM. */
+static json_t *build_process(const struct proc_info *pi, const struct hash_view *h)
+{
+	json_t *root = json_object(), *obj;
+
+	json_set_path(root, "process.pid", json_integer(pi->pid));
+	json_set_path(root, "process.name", json_cstr(pi->name));
+	json_set_str(root, "process.executable", pi->executable);
+	if (pi->argc)
+		put_args(pi, root);
+	json_set_path(root, "process.start", json_time(pi->start_unix_ns));
+	json_set_path(root, "process.entity_id", json_string(pi->entity_id));
+	json_set_str(root, "process.working_directory", pi->cwd);
+	if (h->status == HASH_OK && h->sha256)
+		json_set_path(root, "process.hash.sha256", json_string(h->sha256));
+	put_parent(root, pi);
+	obj = json_incref(json_object_get(root, "process"));
+	json_decref(root);
+	return obj;
+}
+
+/* exfild.process: the facts about pi's executable and context. */
+static json_t *build_facts(const struct proc_info *pi, const struct hash_view *h)
+{
+	json_t *root = json_object(), *obj;
+
+	put_facts(root, pi, h);
+	obj = json_incref(json_object_get(json_object_get(root, "exfild"), "process"));
+	json_decref(root);
+	return obj;
+}
+
+static json_t *build_group(const struct proc_info *pi, const struct hash_view *h)
+{
+	json_t *root = json_object(), *obj;
+
+	put_id(root, "group.id", pi->gid);
+	json_set_str(root, "group.name", pi->group_name);
+	obj = json_incref(json_object_get(root, "group"));
+	json_decref(root);
+	return obj;
+}
+
+/*
+ * Every flow of a process carries the same process, group and
+ * exfild.process objects, and a busy host writes thousands of flows per
+ * process: each is built once per process (table entry, by serial) and
+ * state it depends on (tag), and shared by the records (jansson counts
+ * the references). Returns a new reference.
+ */
+#define PROCESS_CACHE 1024
+
+static struct shared_slot process_objs[PROCESS_CACHE], facts_objs[PROCESS_CACHE],
+	group_objs[PROCESS_CACHE];
+
+static json_t *part(struct shared_slot *slots, uint64_t tag,
+		    json_t *(*build)(const struct proc_info *, const struct hash_view *),
+		    const struct proc_info *pi, const struct hash_view *h)
+{
+	json_t *obj = shared_get(slots, PROCESS_CACHE, pi->serial, tag);
+
+	if (obj)
+		return json_incref(obj);
+	obj = build(pi, h);
+	if (!pi->serial)	/* not from a process table: nothing to key it by */
+		return obj;
+	return json_incref(shared_put(slots, PROCESS_CACHE, pi->serial, tag, obj));
+}
+
 void record_process(json_t *root, const struct enriched_flow *f)
 {
 	const struct proc_info *pi = f->proc;
@@ -97,27 +168,24 @@ void record_process(json_t *root, const struct enriched_flow *f)
 		}
 		return;
 	}
-	json_set_path(root, "process.pid", json_integer(pi->pid));
-	json_set_path(root, "process.name", json_cstr(pi->name));
-	json_set_str(root, "process.executable", pi->executable);
-	if (pi->argc)
-		put_args(pi, root);
-	json_set_path(root, "process.start", json_time(pi->start_unix_ns));
-	json_set_path(root, "process.entity_id", json_string(pi->entity_id));
-	json_set_str(root, "process.working_directory", pi->cwd);
-	if (f->hash.status == HASH_OK && f->hash.sha256)
-		json_set_path(root, "process.hash.sha256", json_string(f->hash.sha256));
-	put_parent(root, pi);
+	if (json_object_set_new(root, "process", part(process_objs, f->hash.status, build_process,
+						      pi, &f->hash))) {
+		json_object_del(root, "process");	/* out of memory: the pid at least */
+		json_set_path(root, "process.pid", json_integer(pi->pid));
+	}
 	/* The flow's send-time uid wins over the exec-time one. */
 	if (!o->has_uid)
 		put_id(root, "user.id", pi->uid);
 	if (pi->user_name[0] && (!o->has_uid || o->uid == pi->uid))
 		json_set_path(root, "user.name", json_cstr(pi->user_name));
-	put_id(root, "group.id", pi->gid);
-	json_set_str(root, "group.name", pi->group_name);
+	json_object_set_new(root, "group", part(group_objs, pi->names_pending, build_group, pi,
+						&f->hash));
 	if (pi->container_id[0])
 		json_set_path(root, "container.id", json_string(pi->container_id));
 	if (pi->cgroup_id && !o->cgroup_id)
 		json_set_path(root, "exfild.cgroup_id", json_integer((json_int_t)pi->cgroup_id));
-	put_facts(root, pi, &f->hash);
+	json_set_path(root, "exfild.process",
+		      part(facts_objs, (uint64_t)f->hash.status | (uint64_t)pi->names_pending << 2 |
+					       (uint64_t)pi->exited << 3,
+			   build_facts, pi, &f->hash));
 }

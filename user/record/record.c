@@ -23,26 +23,52 @@ json_t *record_base(int64_t now_ns, const char *kind, const char *dataset)
 	return r;
 }
 
+/* ["word"], the same array in every record: a new reference. */
+static json_t *constant_list(json_t **keep, const char *word)
+{
+	if (!*keep)
+		*keep = json_pack("[s]", word);
+	return *keep ? json_incref(*keep) : json_pack("[s]", word);
+}
+
+/* A number as a JSON string ("17"), as ECS wants ids. */
+static json_t *decimal(uint32_t v)
+{
+	char buf[12];
+	size_t i = sizeof(buf);
+
+	do {
+		buf[--i] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	return json_stringn_nocheck(buf + i, sizeof(buf) - i);
+}
+
+static json_t *category, *type;
+
 json_t *record_flow(const struct enriched_flow *f, const struct record_ctx *ctx)
 {
 	const struct flow_obs *o = &f->obs;
 	json_t *r = record_base(ctx->now_ns, "event", "exfild.flow");
 	char ip[INET6_ADDRSTRLEN];
 
-	json_set_path(r, "event.category", json_pack("[s]", "network"));
-	json_set_path(r, "event.type", json_pack("[s]", "connection"));
+	json_set_path(r, "event.category", constant_list(&category, "network"));
+	json_set_path(r, "event.type", constant_list(&type, "connection"));
 	json_set_path(r, "event.action", json_string("network-send"));
 	json_set_path(r, "event.start", json_time(o->start_ns));
 	json_set_path(r, "event.end", json_time(o->end_ns));
 	json_set_path(r, "event.duration", json_integer(o->end_ns - o->start_ns));
 	json_set_path(r, "host.name", json_cstr(o->host_name ? o->host_name : ctx->host_name));
-	if (o->has_process)
+	/* With a context, record_process puts the whole (shared) object here. */
+	if (f->proc)
+		json_object_set_new(r, "process", json_null());
+	else if (o->has_process)
 		json_set_path(r, "process.pid", json_integer(o->pid));
 	if (o->has_uid)
-		json_set_path(r, "user.id", json_sprintf("%u", o->uid));
+		json_set_path(r, "user.id", decimal(o->uid));
 	json_set_path(r, "network.transport",
 		      json_string(o->transport == FLOW_PROTO_TCP ? "tcp" : "udp"));
-	json_set_path(r, "network.iana_number", json_sprintf("%u", o->transport));
+	json_set_path(r, "network.iana_number", decimal(o->transport));
 	json_set_path(r, "network.type",
 		      json_string(o->remote.family == FLOW_AF_INET ? "ipv4" : "ipv6"));
 	json_set_path(r, "network.direction", json_string("egress"));
@@ -52,6 +78,14 @@ json_t *record_flow(const struct enriched_flow *f, const struct record_ctx *ctx)
 	json_set_path(r, "destination.address", json_string(ip));
 	json_set_path(r, "destination.port", json_integer(o->remote_port));
 	json_set_path(r, "source.bytes", json_integer((json_int_t)o->bytes_sent));
+	/* This host's side, when the source knows it (the SIEM's jobs read it). */
+	if (o->local.family) {
+		record_ip(&o->local, ip, sizeof(ip));
+		json_set_path(r, "source.ip", json_string(ip));
+		json_set_path(r, "source.address", json_string(ip));
+		if (o->local_port)
+			json_set_path(r, "source.port", json_integer(o->local_port));
+	}
 	if (o->calls)
 		json_set_path(r, "exfild.calls", json_integer((json_int_t)o->calls));
 	if (o->cgroup_id)

@@ -18,7 +18,9 @@ void record_geo(json_t *side, const struct geo_info *gi);
 
 /*
  * process.*, user.*, group.*, container.id and exfild.process.* of f's
- * process context. The flow's own send-time user.id and cgroup id (from
+ * process context. The "process" object is shared by every record of the
+ * same process (built once, see proc_record.c): never change it in a
+ * record; replace it with a copy (json_deep_copy) to add to it. The flow's own send-time user.id and cgroup id (from
  * the observation) win: user.name is added only when it names that user.
  */
 void record_process(json_t *root, const struct enriched_flow *f);

@@ -42,6 +42,7 @@ json_t *record_status(const struct agent_status *st)
 	json_set_path(r, "loss.events", json_integer((json_int_t)st->lost_events));
 	json_set_path(r, "loss.records", json_integer((json_int_t)st->lost_records));
 	json_set_path(r, "records.flows", json_integer((json_int_t)st->flow_records));
+	json_set_path(r, "records.alerts", json_integer((json_int_t)st->alerts));
 	json_set_path(r, "process.entries", json_integer((json_int_t)st->proc_entries));
 	json_set_path(r, "process.exited", json_integer((json_int_t)st->proc_exited));
 	json_set_path(r, "process.hash_pending", json_integer((json_int_t)st->hash_pending));

@@ -114,12 +114,19 @@ static void test_defaults(void **state)
 	assert_int_equal(o.duration, 0);
 	assert_false(o.flows);
 	assert_false(o.include_reserved);
-	assert_string_equal(o.output, "stdout");
+	assert_string_equal(o.output[0], "stdout");
 	assert_string_equal(o.pin_path, "/sys/fs/bpf/exfild");
 	assert_int_equal(o.max_flows, 65536);
 	assert_string_equal(o.config, "");
 	assert_int_equal(o.n_geoip, 0);
 	assert_int_equal(o.log_level, LOG_INFO);
+	assert_int_equal(o.n_output, 1);
+	assert_int_equal(o.n_flow_output, 0);
+	assert_int_equal(o.rotate_size, 0);
+	assert_int_equal(o.rotate_keep, 5);
+	assert_int_equal(o.spool_size, 64ull << 20);
+	assert_string_equal(o.state_dir, "/var/lib/exfild");
+	assert_string_equal(o.tls_ca, "");
 }
 
 /* No arguments at all: the defaults, plus the default file if the host has one. */
@@ -165,11 +172,38 @@ static void test_each_cli_option(void **state)
 	assert_int_equal(o.max_flows, 16777216);
 
 	PARSE_OK(&o, "--output", "file:/var/log/exfild/flows.json");
-	assert_string_equal(o.output, "file:/var/log/exfild/flows.json");
+	assert_string_equal(o.output[0], "file:/var/log/exfild/flows.json");
 	PARSE_OK(&o, "--output=stdout");
-	assert_string_equal(o.output, "stdout");
+	assert_string_equal(o.output[0], "stdout");
 	PARSE_OK(&o, "--pin-path", "none");
 	assert_string_equal(o.pin_path, "none");
+	assert_int_equal(o.n_output, 1);
+	assert_int_equal(o.n_flow_output, 0);
+	assert_false(o.flows);
+
+	/* --output repeats; the first one replaces the default stdout. */
+	PARSE_OK(&o, "--output", "syslog+tls://[2001:db8::1]:6514", "--output",
+		 "file:/var/log/exfild/alerts.json", "--flow-output", "syslog+udp://192.0.2.1:514");
+	assert_int_equal(o.n_output, 2);
+	assert_string_equal(o.output[0], "syslog+tls://[2001:db8::1]:6514");
+	assert_string_equal(o.output[1], "file:/var/log/exfild/alerts.json");
+	assert_int_equal(o.n_flow_output, 1);
+	assert_string_equal(o.flow_output[0], "syslog+udp://192.0.2.1:514");
+	assert_true(o.flows);	/* implied */
+	PARSE_OK(&o, "--rotate-size", "64M", "--rotate-keep", "3", "--spool-size", "1k",
+		 "--state-dir", "/tmp/st", "--tls-ca", "/ca.pem", "--tls-cert", "/c.pem",
+		 "--tls-key", "/k.pem");
+	assert_int_equal(o.rotate_size, 64ull << 20);
+	assert_int_equal(o.rotate_keep, 3);
+	assert_int_equal(o.spool_size, 1024);
+	assert_string_equal(o.state_dir, "/tmp/st");
+	assert_string_equal(o.tls_ca, "/ca.pem");
+	assert_string_equal(o.tls_cert, "/c.pem");
+	assert_string_equal(o.tls_key, "/k.pem");
+	PARSE_OK(&o, "--rotate-size", "1000");
+	assert_int_equal(o.rotate_size, 1000);
+	PARSE_OK(&o, "--rotate-size", "2G");
+	assert_int_equal(o.rotate_size, 2ull << 30);
 	PARSE_OK(&o, "--pin-path", "/sys/fs/bpf/other");
 	assert_string_equal(o.pin_path, "/sys/fs/bpf/other");
 
@@ -193,7 +227,7 @@ static void test_each_cli_option(void **state)
 	PARSE_OK(&o, "--interval", "5");
 	assert_int_equal(o.attach, TIER_AUTO);
 	assert_int_equal(o.max_flows, 65536);
-	assert_string_equal(o.output, "stdout");
+	assert_string_equal(o.output[0], "stdout");
 	assert_false(o.flows);
 }
 
@@ -263,10 +297,23 @@ static void test_cli_errors(void **state)
 	PARSE_ERR("--max-flows 15: expected a whole number from 16 to 16777216", "--max-flows", "15");
 	PARSE_ERR("--attach xdp: expected auto, fentry, kprobe or tracepoint", "--attach", "xdp");
 	PARSE_ERR("--log-level loud: expected error, warning, info or debug", "--log-level", "loud");
-	PARSE_ERR("--output syslog: output syslog: unknown sink (use stdout or file:/path)",
+	PARSE_ERR("--output syslog: output syslog: unknown sink (use stdout, file:/path, syslog+tcp://host:port, syslog+tls://host:port, syslog+udp://host:port or syslog+unix:/path)",
 		  "--output", "syslog");
-	PARSE_ERR("--output file:rel.json: output file:rel.json: file sinks take an absolute path "
-		  "(file:/path)", "--output", "file:rel.json");
+	PARSE_ERR("--output file:rel.json: output file:rel.json: takes an absolute path",
+		  "--output", "file:rel.json");
+	PARSE_ERR("--output syslog+tcp://[::1]514: output syslog+tcp://[::1]514: an IPv6 address "
+		  "is written [addr]:port", "--output", "syslog+tcp://[::1]514");
+	PARSE_ERR("--output syslog+tcp://::1:514: output syslog+tcp://::1:514: an IPv6 address "
+		  "is written [addr]:port", "--output", "syslog+tcp://::1:514");
+	PARSE_ERR("--output syslog+udp://h:0: output syslog+udp://h:0: the port is a number from 1 "
+		  "to 65535", "--output", "syslog+udp://h:0");
+	PARSE_ERR("--output syslog+tls://:6514: output syslog+tls://:6514: needs a host name or "
+		  "address before the port", "--output", "syslog+tls://:6514");
+	PARSE_ERR("--rotate-size 10X: expected a size in bytes (with k, M or G)",
+		  "--rotate-size", "10X");
+	PARSE_ERR("--output stdout: too many outputs", "--output", "stdout", "--output", "stdout",
+		  "--output", "stdout", "--output", "stdout", "--output", "stdout", "--output",
+		  "stdout", "--output", "stdout", "--output", "stdout", "--output", "stdout");
 	PARSE_ERR("unknown option or missing value: --bogus (see --help)", "--bogus");
 	PARSE_ERR("unknown option or missing value: -x (see --help)", "-x");
 	PARSE_ERR("unknown option or missing value: --interval (see --help)", "--interval");
@@ -342,7 +389,7 @@ static void check_all_keys(const struct opts *o)
 	assert_int_equal(o->duration, 120);
 	assert_true(o->flows);
 	assert_true(o->include_reserved);
-	assert_string_equal(o->output, "file:/var/log/exfild.json");
+	assert_string_equal(o->output[0], "file:/var/log/exfild.json");
 	assert_string_equal(o->pin_path, "none");
 	assert_int_equal(o->max_flows, 1024);
 	assert_int_equal(o->n_geoip, 2);
@@ -378,8 +425,39 @@ static void test_config_every_key(void **state)
 	assert_int_equal(parse(&o, err, sizeof(err), "--config", path, NULL), OPTS_OK);
 	assert_int_equal(o.interval, 60);
 	assert_int_equal(o.max_flows, 65536);
-	assert_string_equal(o.output, "stdout");
+	assert_string_equal(o.output[0], "stdout");
 	assert_int_equal(o.attach, TIER_AUTO);
+}
+
+/* Sinks in the config: a list or one string; flow_output implies flows. */
+static void test_config_sinks(void **state)
+{
+	const char *path = conf("sinks.conf",
+				"output = [ \"stdout\", \"syslog+tcp://127.0.0.1:514\" ];\n"
+				"flow_output = \"file:/var/log/exfild/flows.json\";\n"
+				"rotate_size = \"10M\";\nrotate_keep = 2;\nspool_size = 4096;\n"
+				"state_dir = \"/tmp/exfild-state\";\n");
+	struct opts o;
+	char err[512] = "";
+
+	opts_defaults(&o);
+	assert_int_equal(opts_load_config(&o, path, err, sizeof(err)), 0);
+	assert_int_equal(o.n_output, 2);
+	assert_string_equal(o.output[0], "stdout");
+	assert_string_equal(o.output[1], "syslog+tcp://127.0.0.1:514");
+	assert_int_equal(o.n_flow_output, 1);
+	assert_string_equal(o.flow_output[0], "file:/var/log/exfild/flows.json");
+	assert_true(o.flows);
+	assert_int_equal(o.rotate_size, 10u << 20);
+	assert_int_equal(o.rotate_keep, 2);
+	assert_int_equal(o.spool_size, 4096);
+	assert_string_equal(o.state_dir, "/tmp/exfild-state");
+	/* The command line's --output replaces the file's list. */
+	assert_int_equal(parse(&o, err, sizeof(err), "--config", path, "--output", "file:/a.json",
+			       NULL), OPTS_OK);
+	assert_int_equal(o.n_output, 1);
+	assert_string_equal(o.output[0], "file:/a.json");
+	assert_int_equal(o.n_flow_output, 1);
 }
 
 static void test_cli_overrides_file(void **state)
@@ -400,7 +478,7 @@ static void test_cli_overrides_file(void **state)
 	assert_int_equal(o.duration, 0);
 	assert_false(o.flows);
 	assert_false(o.include_reserved);
-	assert_string_equal(o.output, "stdout");
+	assert_string_equal(o.output[0], "stdout");
 	assert_string_equal(o.pin_path, "/sys/fs/bpf/x");
 	assert_int_equal(o.max_flows, 4096);
 	/* The command line's list replaces the file's, it does not add to it. */
@@ -478,7 +556,7 @@ static void test_config_errors(void **state)
 	config_err("t7.conf", "flows = 1;\n", ":1: key 'flows': expected true or false");
 	config_err("t8.conf", "output = 5;\n", ":1: key 'output': expected a string");
 	config_err("t9.conf", "output = \"syslog\";\n",
-		   ":1: key 'output': output syslog: unknown sink (use stdout or file:/path)");
+		   ":1: key 'output': output syslog: unknown sink (use stdout, file:/path, syslog+tcp://host:port, syslog+tls://host:port, syslog+udp://host:port or syslog+unix:/path)");
 	config_err("ta.conf", "attach = \"xdp\";\n",
 		   ":1: key 'attach': expected auto, fentry, kprobe or tracepoint");
 	config_err("tb.conf", "log_level = \"loud\";\n",
@@ -536,17 +614,17 @@ static void test_config_missing(void **state)
 static void test_own_field_sizes(void **state)
 {
 	struct opts o;
-	char spec[sizeof(o.output) + 8], want[sizeof(spec) + 64];
+	char spec[sizeof(o.output[0]) + 8], want[sizeof(spec) + 64];
 
 	/* "file:/" + a's: 511 bytes fit output[512], twice pin_path's bound. */
 	memset(spec, 'a', sizeof(spec));
 	memcpy(spec, "file:/", 6);
-	spec[sizeof(o.output) - 1] = 0;
+	spec[sizeof(o.output[0]) - 1] = 0;
 	PARSE_OK(&o, "--output", spec);
-	assert_int_equal(strlen(o.output), sizeof(o.output) - 1);
-	assert_string_equal(o.output, spec);
-	spec[sizeof(o.output) - 1] = 'a';
-	spec[sizeof(o.output)] = 0;
+	assert_int_equal(strlen(o.output[0]), sizeof(o.output[0]) - 1);
+	assert_string_equal(o.output[0], spec);
+	spec[sizeof(o.output[0]) - 1] = 'a';
+	spec[sizeof(o.output[0])] = 0;
 	snprintf(want, sizeof(want), "--output %s: too long (at most 511 bytes)", spec);
 	PARSE_ERR(want, "--output", spec);
 
@@ -709,6 +787,20 @@ static void test_config_writable_by_others(void **state)
 	assert_int_equal(chmod(sub, 0755), 0);
 }
 
+/* The shipped, commented config (etc/exfild.conf, run from the repo root) is the defaults. */
+static void test_shipped_config_is_defaults(void **state)
+{
+	struct opts o, d;
+	char err[512] = "";
+
+	opts_defaults(&o);
+	if (opts_load_config(&o, "etc/exfild.conf", err, sizeof(err)))
+		fail_msg("etc/exfild.conf: %s", err);
+	opts_defaults(&d);
+	snprintf(d.config, sizeof(d.config), "etc/exfild.conf");
+	assert_memory_equal(&o, &d, sizeof(o));
+}
+
 /* Parsing twice in one process works: getopt state does not leak. */
 static void test_reparse(void **state)
 {
@@ -748,6 +840,8 @@ int main(void)
 		cmocka_unit_test(test_config_include_refused),
 		cmocka_unit_test(test_config_text_parser),
 		cmocka_unit_test(test_config_writable_by_others),
+		cmocka_unit_test(test_config_sinks),
+		cmocka_unit_test(test_shipped_config_is_defaults),
 	};
 
 	cmocka_set_message_output(CM_OUTPUT_TAP);

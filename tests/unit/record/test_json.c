@@ -164,6 +164,79 @@ static void test_line(void **state)
 	json_decref(root);
 }
 
+/* json_line() must give exactly jansson's own bytes. */
+static void assert_same_as_jansson(const json_t *v)
+{
+	char *want = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY | JSON_REAL_PRECISION(15));
+	char *got = json_line(v);
+
+	assert_non_null(want);
+	assert_non_null(got);
+	assert_string_equal(got, want);
+	free(want);
+	free(got);
+}
+
+static void test_line_as_jansson(void **state)
+{
+	static const double reals[] = { 0.0, -0.0, 1.0, -1.5, 47.2627, 11.3945, 0.1, 1e20, 1e21,
+					1.5e-7, -3.25e-300, 1e308, 123456789012345.0,
+					1234567890123456789.0, 2.5e15, 0.000123 };
+	static const json_int_t ints[] = { 0, 1, -1, 9, 10, 1234567890123LL, INT64_MAX, INT64_MIN };
+	json_t *root = json_object(), *arr = json_array(), *deep = root;
+	char bytes[256];
+
+	for (int i = 1; i < 256; i++)
+		bytes[i - 1] = (char)i;
+	/* Every byte value, through json_bytes, as a key and as a value. */
+	json_object_set_new(root, "all", json_bytes(bytes, 255));
+	json_object_set_new(root, "k\"\\\n\x01\x1f\x7f/\xc3\xa9", json_string("v/\xe2\x80\xa8"));
+	json_object_set_new(root, "nul", json_stringn("a\0b", 3));
+	for (size_t i = 0; i < sizeof(reals) / sizeof(reals[0]); i++)
+		json_array_append_new(arr, json_real(reals[i]));
+	for (size_t i = 0; i < sizeof(ints) / sizeof(ints[0]); i++)
+		json_array_append_new(arr, json_integer(ints[i]));
+	json_array_append_new(arr, json_true());
+	json_array_append_new(arr, json_false());
+	json_array_append_new(arr, json_null());
+	json_array_append_new(arr, json_object());
+	json_array_append_new(arr, json_array());
+	json_array_append_new(arr, json_string(""));
+	json_object_set_new(root, "arr", arr);
+	for (int i = 0; i < 10; i++) {
+		json_t *o = json_object();
+
+		json_object_set_new(deep, "d", o);
+		deep = o;
+	}
+	json_object_set_new(deep, "end", json_integer(1));
+	assert_same_as_jansson(root);
+	for (size_t i = 0; i < json_array_size(arr); i++)
+		assert_same_as_jansson(json_array_get(arr, i));	/* each alone (ENCODE_ANY) */
+	json_decref(root);
+}
+
+/* A frozen object is written from its text, the same bytes; thawed, it may change. */
+static void test_frozen(void **state)
+{
+	json_t *shared = json_pack("{s:i,s:s}", "pid", 7, "name", "sh\n");
+	json_t *r1 = json_pack("{s:i,s:O}", "a", 1, "process", shared);
+	char *before = json_line(r1), *after;
+
+	json_line_freeze(shared);
+	after = json_line(r1);
+	assert_string_equal(after, before);
+	free(after);
+	json_line_thaw(shared);
+	json_object_set_new(shared, "pid", json_integer(8));
+	after = json_line(r1);
+	assert_non_null(strstr(after, "\"pid\":8"));
+	free(after);
+	free(before);
+	json_decref(r1);
+	json_decref(shared);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -177,6 +250,8 @@ int main(void)
 		cmocka_unit_test(test_set_path),
 		cmocka_unit_test(test_time),
 		cmocka_unit_test(test_line),
+		cmocka_unit_test(test_line_as_jansson),
+		cmocka_unit_test(test_frozen),
 	};
 
 	cmocka_set_message_output(CM_OUTPUT_TAP);

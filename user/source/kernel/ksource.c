@@ -8,6 +8,7 @@
 #include "exfild.skel.h"
 #include "clock.h"
 #include "drain.h"
+#include "kobs.h"
 #include "ksource.h"
 #include "loader.h"
 
@@ -108,13 +109,6 @@ void ksource_consume_events(struct ksource *ks)
 	ring_buffer__consume(ks->rb);
 }
 
-static void key_addr(struct ipaddr *out, uint8_t family, const uint8_t *a)
-{
-	memset(out, 0, sizeof(*out));
-	out->family = family;
-	memcpy(out->a, a, family == FLOW_AF_INET ? 4 : 16);
-}
-
 long ksource_drain(struct ksource *ks, int64_t now_wall, ksource_flow_fn fn, void *arg,
 		   struct loss_counts *loss, int64_t *swap_mono)
 {
@@ -140,27 +134,9 @@ long ksource_drain(struct ksource *ks, int64_t now_wall, ksource_flow_fn fn, voi
 	mono_to_wall = clock_ns(CLOCK_REALTIME);
 	mono_to_wall -= clock_ns(CLOCK_MONOTONIC);
 	for (ssize_t i = 0; i < n; i++) {
-		const struct flow_key *k = &ks->dr.flows[i].key;
-		const struct flow_val *v = &ks->dr.flows[i].val;
-		struct flow_obs obs = {
-			.start_ns = (int64_t)v->first_ns + mono_to_wall,
-			/* The kernel keeps no per-send clock (too dear on the hot
-			 * path): the interval ends at the drain. */
-			.end_ns = now_wall,
-			.remote_port = k->dport,
-			.transport = k->proto,
-			.direction = FLOW_EGRESS,
-			.bytes_sent = v->bytes,
-			.calls = v->calls,
-			.has_process = true,
-			.pid = k->tgid,
-			.has_uid = true,
-			.uid = v->uid,
-			.cgroup_id = v->cgroup_id,
-			.tier = tier,
-		};
+		struct flow_obs obs;
 
-		key_addr(&obs.remote, k->family, k->daddr);
+		kobs_of(&ks->dr.flows[i], mono_to_wall, now_wall, tier, &obs);
 		fn(arg, &obs);
 	}
 	return (long)n;

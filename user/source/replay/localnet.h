@@ -10,24 +10,17 @@
 #include <stddef.h>
 
 #include "flow.h"
+#include "ipnet.h"
 
 #define LOCALNET_MAX 64
 
-struct cidr {
-	struct ipaddr net;	/* host bits cleared */
-	unsigned bits;
-};
-
 struct localnets {
 	size_t n;
-	struct cidr net[LOCALNET_MAX];
+	struct ipnet net[LOCALNET_MAX];
 };
 
-/* Text address (IPv4, IPv6; IPv4-mapped folded to IPv4) -> 0, or -1. */
+/* ipaddr_parse() of a text span that need not be NUL-terminated. 0 or -1. */
 int addr_parse(const char *s, size_t len, struct ipaddr *out);
-
-/* "10.0.0.0/8", "fc00::/7", or a bare address (a /32 or /128). 0 or -1. */
-int cidr_parse(const char *s, struct cidr *out);
 
 /* 10/8, 172.16/12, 192.168/16, fc00::/7. */
 void localnets_default(struct localnets *l);

@@ -1,0 +1,20 @@
+#include <stdio.h>
+
+#include "bytes_text.h"
+
+void bytes_text(uint64_t bytes, char *buf, size_t len)
+{
+	static const char *const unit[] = { "kB", "MB", "GB", "TB", "PB", "EB" };
+	double v = (double)bytes;
+	int u = -1;
+
+	if (bytes < 1000) {
+		snprintf(buf, len, "%llu B", (unsigned long long)bytes);
+		return;
+	}
+	while (v >= 1000.0 && u < 5) {
+		v /= 1000.0;
+		u++;
+	}
+	snprintf(buf, len, "%.1f %s", v, unit[u]);
+}
