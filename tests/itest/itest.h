@@ -28,6 +28,8 @@
 #define SETUID_CASE		"setuid"
 #define CONTAINER_ID		"c0ffee00c0ffee00c0ffee00c0ffee00c0ffee00c0ffee00c0ffee00c0ffee00"
 
+#define MAX_SPORTS		64
+
 /* One `sent ...` line of traffic: what the agent must have seen. */
 struct sent {
 	int pid;
@@ -42,13 +44,22 @@ struct sent {
 	long long start;	/* start time of the sender, clock ticks since boot */
 	long long uid;		/* the sends ran as this uid (setuid); -1: the process's */
 	char comm[32];
+	int ingress;		/* a peer opened it: dst is the peer, port ours */
+	char src[64];		/* the local address the packets left from */
+	int sports[MAX_SPORTS];	/* the local ports of the sockets that sent */
+	int nsports;
 	char *argv;		/* the sender's argv, comma-joined; NULL: the case's */
 };
 
-/* One exfild.flow record: the key fields, and the whole record. */
+/*
+ * One exfild.flow record: the key fields, and the whole record. ip is the
+ * peer and port the service port whichever side opened the connection:
+ * egress destination.ip/port, ingress source.ip and destination.port.
+ */
 struct rec {
 	int pid;
 	char transport[16];
+	int ingress;
 	uint8_t ip[16];
 	char ipstr[64];		/* destination.ip exactly as written */
 	int port;
@@ -241,6 +252,9 @@ void check_case(const struct run_case *c, const struct output *o, int check_name
 void check_records(const struct run_case *c, const struct output *o, const char *what,
 		   rec_check fn);
 void check_race(const struct run_case *c, const struct output *o);
+/* sides.c: source.* / destination.* against what traffic says it used. */
+int sides_ok(const struct run_case *c, const struct sent *s, json_t *j,
+	     const struct output *o, char *why, size_t n);
 void check_countries(const struct run_case *cases, size_t n, const struct output *o);
 int flow_ok(const struct run_case *c, const struct sent *s, json_t *j,
 	    const struct output *o, char *why, size_t n);

@@ -15,7 +15,7 @@
 static const char *const cases_list[] = {
 	"tcp4", "tcp6", "udp4-conn", "udp6-conn", "udp4-unconn", "udp6-unconn",
 	"udp4-conn-sendto", "udp6-conn-sendto", "v4mapped", "sendmmsg", "writev", "sendfile", "splice", "write",
-	"threads", "short", "short-exec", SETUID_CASE, "many", UNCOUNTED_CASE,
+	"threads", "short", "short-exec", SETUID_CASE, "many", "accept4", UNCOUNTED_CASE,
 };
 #define N_CASES (sizeof(cases_list) / sizeof(cases_list[0]))
 
@@ -179,6 +179,7 @@ void main_run(void)
 		check_case(c, &o, !strcmp(c->name, "short") || !strcmp(c->name, "short-exec"));
 		note_sources(c, &o);
 		check_records(c, &o, "record", flow_ok);
+		check_records(c, &o, "sides", sides_ok);
 		check_records(c, &o, "process", proc_ok);
 		check_records(c, &o, "hash", hash_ok);
 		check_records(c, &o, "user", user_ok);

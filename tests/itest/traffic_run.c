@@ -46,6 +46,14 @@ static int parse_sent(char *line, struct sent *s)
 			scopy(s->comm, sizeof(s->comm), v);
 		else if (!strcmp(tok, "acked"))
 			s->acked = atoll(v);
+		else if (!strcmp(tok, "src"))
+			scopy(s->src, sizeof(s->src), v);
+		else if (!strcmp(tok, "direction"))
+			s->ingress = !strcmp(v, "ingress");
+		else if (!strcmp(tok, "sports"))
+			for (char *p = v; *p && s->nsports < MAX_SPORTS; p += strcspn(p, ","),
+			     p += *p == ',')
+				s->sports[s->nsports++] = atoi(p);
 		else if (!strcmp(tok, "calls"))
 			s->calls = atoll(v), have |= 32;
 		else if (!strcmp(tok, "start"))
