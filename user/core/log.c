@@ -23,6 +23,7 @@ static char *format_line(char *buf, size_t size, size_t *len, const char *tag,
 	if (head < 0 || (size_t)head >= size)
 		return NULL;
 	va_copy(again, ap);
+	/* NOLINTNEXTLINE(clang-analyzer-valist.Uninitialized): ap is the caller's, started */
 	body = vsnprintf(buf + head, size - (size_t)head, fmt, ap);
 	if (body >= 0 && (size_t)head + (size_t)body + 1 >= size) {
 		/* Longer than the buffer: no message is ever cut. */
@@ -59,7 +60,7 @@ void log_msg(enum log_level lvl, const char *fmt, ...)
 		/* Out of memory for a long line: still say it, in pieces. */
 		va_start(ap, fmt);
 		fprintf(stderr, "exfild: %s", tag[lvl]);
-		vfprintf(stderr, fmt, ap);
+		vfprintf(stderr, fmt, ap);	/* NOLINT(clang-analyzer-valist.Uninitialized): va_start above */
 		fputc('\n', stderr);
 		va_end(ap);
 		return;

@@ -65,7 +65,7 @@ struct exehash *exehash_new(uint64_t max_file_bytes, size_t max_entries, size_t 
 	eh->nbucket = 64;
 	while (eh->nbucket < eh->max_entries / 2 && eh->nbucket < (1u << 20))
 		eh->nbucket <<= 1;
-	eh->bucket = calloc(eh->nbucket, sizeof(*eh->bucket));
+	eh->bucket = calloc(eh->nbucket, sizeof(*eh->bucket)); /* NOLINT(bugprone-sizeof-expression): an array of pointers */
 	eh->buf = malloc(CHUNK);
 	if (!eh->bucket || !eh->buf) {
 		exehash_free(eh);
