@@ -157,11 +157,6 @@ int detect_conf_apply(const config_setting_t *group, const char *path, struct de
 		} else if (!strcmp(name, "min_bytes")) {
 			if (!(why = get_uint(s, 1, INT64_MAX, &v)))
 				c->min_bytes = (uint64_t)v;
-		} else if (!strcmp(name, "include_reserved")) {
-			if (config_setting_type(s) != CONFIG_TYPE_BOOL)
-				why = "expected true or false";
-			else
-				c->include_reserved = config_setting_get_bool(s);
 		} else if (!strcmp(name, "learning_period")) {
 			why = get_duration(s, &c->learning_ns);
 		} else if (!strcmp(name, "bucket_span")) {

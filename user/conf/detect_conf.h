@@ -11,7 +11,6 @@
  *     half_life = "7d";
  *     min_bytes = 1048576;
  *     max_members = 65536;
- *     include_reserved = false;
  *     allow = (
  *       { net = "203.0.113.0/24"; reason = "partner SFTP"; },
  *       { country = "DE"; reason = "our Frankfurt office"; },
@@ -21,6 +20,7 @@
  *     );
  *   };
  *
+ * (Reserved destinations follow the top-level include_reserved.)
  * Errors name the file, line and key, like the rest of the config:
  * "exfild.conf:7: key 'detect.allow.[1]': missing 'reason'".
  */

@@ -20,7 +20,7 @@
  * region, and a new country for its process), so the score takes the
  * strongest view's evidence plus CORROBORATION of each other view's, and
  * maps it like the reference engine does: nothing below p = 0.05,
- * 75 at p = 5e-4, approaching 100 beyond.
+ * 75 at p = 1e-3 (the reference: about 5e-4), approaching 100 beyond.
  */
 #include <math.h>
 
@@ -30,7 +30,7 @@
 #define CONTEXT_MARGIN 0.5
 #define FAMILIAR_WEIGHT 0.75
 #define EVIDENCE_FLOOR 1.3	/* -log10(0.05) */
-#define EVIDENCE_SCALE 1.44	/* 3.3 (p = 5e-4) -> 75 */
+#define EVIDENCE_SCALE 1.25	/* 3.0 (p = 1e-3) -> 75 */
 
 /* Views the reference rule is built on count fully; the IP view alone sees
  * every CDN address change, the port view every new service. */

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "detect_conf.h"
+#include "opts.h"
 
 static struct detect_config c;
 static char err[256];
@@ -36,7 +37,6 @@ static void test_full_group(void **state)
 		"  half_life = \"3d\";\n"
 		"  min_bytes = 4000000;\n"
 		"  max_members = 4096;\n"
-		"  include_reserved = true;\n"
 		"  allow = (\n"
 		"    { net = \"203.0.113.0/24\"; reason = \"partner SFTP\"; },\n"
 		"    { country = \"de\"; reason = \"Frankfurt office\"; },\n"
@@ -54,7 +54,6 @@ static void test_full_group(void **state)
 	assert_int_equal(c.half_life_ns, 3 * 86400 * DETECT_SEC);
 	assert_int_equal(c.min_bytes, 4000000);
 	assert_int_equal(c.max_members, 4096);
-	assert_true(c.include_reserved);
 	assert_int_equal(c.n_allow, 5);
 	assert_int_equal(c.allow[0].kind, ALLOW_NET);
 	assert_int_equal(c.allow[0].net.bits, 24);
@@ -94,8 +93,8 @@ static void test_errors_name_file_line_key(void **state)
 	assert_int_equal(parse("detect = { learning_period = \"1 day\"; };\n"), -1);
 	assert_string_equal(err, "exfild.conf:1: key 'detect.learning_period': expected a duration "
 				 "such as \"90s\", \"15m\", \"24h\", \"7d\" or seconds");
-	assert_int_equal(parse("detect = { include_reserved = 1; };\n"), -1);
-	assert_string_equal(err, "exfild.conf:1: key 'detect.include_reserved': expected true or false");
+	assert_int_equal(parse("detect = { include_reserved = true; };\n"), -1);
+	assert_string_equal(err, "exfild.conf:1: key 'detect.include_reserved': unknown key");
 	assert_int_equal(parse("detect = { bucket_span = \"10s\"; };\n"), -1);
 	assert_string_equal(err, "exfild.conf:1: key 'detect': bucket_span must be 1 minute to 24 hours");
 	assert_int_equal(parse("detect = 3;\n"), -1);
@@ -131,6 +130,27 @@ static void test_allow_errors(void **state)
 	assert_string_equal(err, "exfild.conf:1: key 'detect.allow': expected a list ( { ... }, { ... } )");
 }
 
+/* The agent's config reader hands the group over (conf/opts.c). */
+static void test_opts_reads_the_group(void **state)
+{
+	static const char text[] = "interval = 5;\n"
+				   "detect = {\n  alert_threshold = 90;\n"
+				   "  allow = ( { user = \"backup\"; reason = \"backups\"; } );\n};\n";
+	static const char bad[] = "detect = {\n  rate_cap = 0;\n};\n";
+	struct opts o;
+
+	opts_defaults(&o);
+	assert_int_equal(opts_parse_config(&o, "exfild.conf", text, sizeof(text) - 1, err,
+					   sizeof(err)), 0);
+	assert_int_equal(o.interval, 5);
+	assert_int_equal(o.detect.alert_threshold, 90);
+	assert_int_equal(o.detect.n_allow, 1);
+	assert_string_equal(o.detect.allow[0].reason, "backups");
+	assert_int_equal(opts_parse_config(&o, "exfild.conf", bad, sizeof(bad) - 1, err,
+					   sizeof(err)), -1);
+	assert_string_equal(err, "exfild.conf:2: key 'detect.rate_cap': out of range");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -138,6 +158,7 @@ int main(void)
 		cmocka_unit_test(test_defaults_without_group),
 		cmocka_unit_test(test_errors_name_file_line_key),
 		cmocka_unit_test(test_allow_errors),
+		cmocka_unit_test(test_opts_reads_the_group),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
