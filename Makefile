@@ -199,7 +199,7 @@ test: deps all $(BUILD)/asan/exfild $(UNIT_BIN) $(TEST_PROG) $(BUILD)/static/exf
 test-host: deps all $(BUILD)/asan/exfild $(UNIT_BIN) $(TEST_PROG) $(FUZZ_BIN)
 	@EXFILD_SKIP_QEMU=1 tests/run-all.sh
 
-test-unit: $(UNIT_BIN)
+test-unit: $(UNIT_BIN) $(FUZZ_BIN)
 	@tests/run-all.sh --unit-only
 
 run: deps all
