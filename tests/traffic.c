@@ -7,7 +7,8 @@
  * summed from the return values of its own syscalls:
  *
  *   sent pid=P transport=tcp|udp dst=IP port=N bytes=N calls=N comm=NAME start=TICKS
- *        src=IP sports=N[,N...] [direction=ingress] [acked=N] [pieces=N] [argv=A,B,...]
+ *        src=IP sports=N[,N...] [direction=ingress] [acked=N] [pieces=N] [uid=N]
+ *        [argv=A,B,...]
  *
  * src is the local address the packets left from and sports the local
  * ports of the sockets that sent (exfild's source.ip / source.port);
@@ -16,7 +17,8 @@
  *
  * start is the sender's start time (/proc/PID/stat field 22, read before it
  * is reaped); argv is given for a sender that exec'd with another argv than
- * traffic's own (short-exec's child). pieces (sendfile, splice): the page
+ * traffic's own (short-exec's child); uid for sends made as another uid
+ * than the one the process started with (setuid). pieces (sendfile, splice): the page
  * pieces the file ranges sent span, summed over the calls: kernels before
  * 6.5 hand a socket one tcp_sendpage() call per piece.
  *
@@ -298,6 +300,8 @@ static long long start_ticks(pid_t pid)
 	return (long long)v;
 }
 
+static int line_uid = -1;	/* setuid: the uid the next line's sends ran as */
+
 /*
  * One line. port is the service port: the peer's for what this host
  * opened, this host's own for what a peer opened (ingress: a server's
@@ -321,6 +325,8 @@ static void print_sent_ex(pid_t pid, long long start, int proto, const struct ad
 		printf(" acked=%lld", t->acked);
 	if (t->pieces > 0)
 		printf(" pieces=%lld", t->pieces);
+	if (line_uid >= 0)
+		printf(" uid=%d", line_uid);
 	if (argv)
 		printf(" argv=%s", argv);
 	putchar('\n');
@@ -1155,6 +1161,39 @@ static void case_race(void)
 }
 
 /*
+ * setuid: a marker as root, then (once the test says go) setresuid to
+ * nobody and a payload to a second receiver: that record's user.id is the
+ * uid of its first send (65534), not the process's uid when it started.
+ */
+#define SETUID_UID 65534
+
+static void case_setuid(void)
+{
+	struct addr d2 = dst_addr;
+	struct tot m = { .acked = -1 }, t = { .acked = -1 };
+	long long start = start_ticks(getpid());	/* before: nobody may not read it */
+	int fd;
+
+	rx_for_dst(SOCK_DGRAM);
+	set_port(&d2, 0);
+	set_port(&d2, start_rx(SOCK_DGRAM, &d2));
+	fd = sock_to(SOCK_DGRAM, &dst_addr, 1);
+	send_loop(fd, H_SEND, &dst_addr, 1, 1, &m);
+	close(fd);
+	if (o.wait_go)
+		wait_go();
+	if (setresuid(SETUID_UID, SETUID_UID, SETUID_UID) != 0)
+		die("setresuid: %s", strerror(errno));
+	fd = sock_to(SOCK_DGRAM, &d2, 1);
+	send_loop(fd, H_SEND, &d2, o.bytes, chunk_of(o.bytes, o.count), &t);
+	close(fd);
+	print_line_ex(getpid(), start, SOCK_DGRAM, &dst_addr, &m, comm, NULL);
+	line_uid = SETUID_UID;
+	print_line_ex(getpid(), start, SOCK_DGRAM, &d2, &t, comm, NULL);
+	line_uid = -1;
+}
+
+/*
  * accept4: this process is also a TCP server, listening on the wildcard
  * address. Client i, bound to 127.0.0.(11+i), connects to 127.0.0.(21+i)
  * (the first client twice), sends 100 bytes, and the server answers
@@ -1348,6 +1387,7 @@ static void usage(void)
 		"       udp6-conn-sendto v4mapped\n"
 		"       sendmmsg writev sendfile splice write threads short short-exec many fill\n"
 		"       not-counted (UDP-Lite, raw, with --mptcp MPTCP: no record may say them)\n"
+		"       setuid (a marker as root, then with --wait-go's go a payload as 65534)\n"
 		"       drain-race (sends for --seconds S, default 3.5, at most 30)\n"
 		"       accept4 (a TCP server answering clients from 127.0.0.11-13, and\n"
 		"       a UDP exchange 127.0.0.14 <-> 127.0.0.24)\n");
@@ -1507,6 +1547,8 @@ int main(int argc, char **argv)
 		case_accept();
 	else if (is("not-counted"))
 		case_not_counted();
+	else if (is("setuid"))
+		case_setuid();
 	else
 		usage();
 	if (fflush(stdout) != 0)

@@ -43,7 +43,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct zeek_conn c;
 	char err[256], *s;
 	int64_t ns;
-	struct cidr cidr;
+	struct ipnet net;
 
 	if (size < 1)
 		return 0;
@@ -72,7 +72,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			return 0;
 		memcpy(s, p, size);
 		s[size] = '\0';
-		(void)cidr_parse(s, &cidr);
+		(void)ipnet_parse(s, &net);
 		free(s);
 	}
 	return 0;

@@ -179,6 +179,12 @@ void check_countries(const struct run_case *cases, size_t n, const struct output
 	       "got %d:%s", n_seen, list);
 }
 
+/* Equal, or both absent (jansson's json_equal says no to two NULLs). */
+static int same_json(json_t *a, json_t *b)
+{
+	return a == b || json_equal(a, b);
+}
+
 /* A record's own consistency and the fields that follow from the send. */
 int flow_ok(const struct run_case *c, const struct sent *s, json_t *j,
 	    const struct output *o, char *why, size_t n)
@@ -188,6 +194,17 @@ int flow_ok(const struct run_case *c, const struct sent *s, json_t *j,
 	long long end = iso_ms(jstr(j, "event.end"));
 	json_t *dur = jget(j, "event.duration");
 
+	size_t same_drain = 0;
+
+	/* One record per process, source port (egress) and destination per interval. */
+	for (size_t k = 0; k < o->n; k++)
+		same_drain += rec_matches(&o->r[k], s) && !strcmp(o->r[k].ts, jstr(j, "@timestamp")) &&
+			      same_json(jget(o->r[k].j, "source.port"), jget(j, "source.port"));
+	if (same_drain != 1) {
+		snprintf(why, n, "expected one record per drain and source port, got %zu at %s",
+			 same_drain, jstr(j, "@timestamp"));
+		return 0;
+	}
 	if (!str_is(j, "network.type", v6 ? "ipv6" : "ipv4", why, n) ||
 	    !str_is(j, "network.iana_number", tcp ? "6" : "17", why, n) ||
 	    !str_is(j, "network.direction", s->ingress ? "ingress" : "egress", why, n) ||

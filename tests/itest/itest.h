@@ -25,6 +25,7 @@
 #define WARMUP_CASE		"hash-warmup"
 #define UNCOUNTED_CASE		"not-counted"
 #define CONTAINER_CASE		"container"
+#define SETUID_CASE		"setuid"
 #define CONTAINER_ID		"c0ffee00c0ffee00c0ffee00c0ffee00c0ffee00c0ffee00c0ffee00c0ffee00"
 
 #define MAX_SPORTS		64
@@ -41,6 +42,7 @@ struct sent {
 	long long pieces;	/* sendfile/splice: page pieces (0: not one) */
 	long long acked;	/* -1: not TCP */
 	long long start;	/* start time of the sender, clock ticks since boot */
+	long long uid;		/* the sends ran as this uid (setuid); -1: the process's */
 	char comm[32];
 	int ingress;		/* a peer opened it: dst is the peer, port ours */
 	char src[64];		/* the local address the packets left from */
@@ -211,6 +213,7 @@ void traffic_case(struct run_case *c, const char *kase, const char *name,
 void traffic_case_args(struct run_case *c, const char *kase, const char *name,
 		       char *const extra[]);
 void container_case(struct run_case *c);
+int container_remove(void);
 
 /* output.c: the agent's output */
 json_t *jget(json_t *root, const char *path);

@@ -314,16 +314,19 @@ static const char *set_setting(struct opts *o, const struct optdef *d, config_se
  */
 static int find_include(const char *text, size_t len)
 {
+	const char *p = text, *end = text + len;
 	int line = 1;
 
-	for (size_t i = 0; i < len; line++) {
-		while (i < len && (text[i] == ' ' || text[i] == '\t'))
-			i++;
-		if (len - i >= 8 && !memcmp(text + i, "@include", 8))
+	for (; p < end; line++) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *e = nl ? nl : end;
+
+		while (p < e && (*p == ' ' || *p == '\t'))
+			p++;
+		/* cppcheck-suppress knownConditionTrueFalse ; the loop above may stop early */
+		if (e - p >= 8 && !memcmp(p, "@include", 8))
 			return line;
-		while (i < len && text[i] != '\n')
-			i++;
-		i++;
+		p = nl ? nl + 1 : end;
 	}
 	return 0;
 }

@@ -142,7 +142,10 @@ long ksource_drain(struct ksource *ks, int64_t now_wall, ksource_flow_fn fn, voi
 	for (ssize_t i = 0; i < n; i++) {
 		struct flow_obs obs;
 
-		kobs_of(&ks->dr.flows[i], mono_to_wall, now_wall, tier, &obs);
+		/* The interval ends at the swap, not when the drain began:
+		 * a send in between is in this interval, and its first_ns
+		 * must not lie after the interval's end. */
+		kobs_of(&ks->dr.flows[i], mono_to_wall, *swap_mono + mono_to_wall, tier, &obs);
 		/* The kernel kept no local address (see struct flow_key): ask
 		 * the routing table which one the packets left from. */
 		if (!obs.local.family)

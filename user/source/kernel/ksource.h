@@ -40,7 +40,7 @@ void ksource_consume_events(struct ksource *ks);
 
 /*
  * Swap and empty the accounting maps: each flow of the interval goes to
- * fn as an observation (its span ends at now_wall), *loss gets what could
+ * fn as an observation (its span ends at the swap), *loss gets what could
  * not be counted since the last drain, *swap_mono the CLOCK_MONOTONIC time
  * of the swap (processes that exited before it have had their last flow).
  * Returns the number of flows, or -1 with errno.
