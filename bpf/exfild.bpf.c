@@ -237,7 +237,34 @@ static __always_inline bool same_key(const struct flow_key *a, const struct flow
  * with the old map. Counts live in exactly one place at a time (a slot or
  * the map) and move within one program run, so none is lost or doubled.
  */
-static __always_inline void account_cached(struct flow_key *key, __s64 sent)
+static __always_inline void key_direction(struct flow_key *key, __u32 netns);
+static __always_inline __u32 sk_netns(struct sock *sk);
+
+/*
+ * Does the slot hold this send's flow? key comes without its direction
+ * (that costs a listen_ports look-up): the slot's key has it, and the same
+ * process, addresses and ports give the same direction, so an ingress slot
+ * is compared with the key as key_direction would make it (grouped: no
+ * client port). A listener that starts meanwhile is seen at the next miss.
+ */
+static __always_inline bool slot_holds(const struct flow_cache *c, struct flow_key *key)
+{
+	__u16 rport = key->rport;
+	bool hit;
+
+	if (c->key.direction != EXFILD_INGRESS)
+		return same_key(&c->key, key);
+	key->direction = EXFILD_INGRESS;
+	key->rport = 0;
+	hit = same_key(&c->key, key);
+	key->direction = EXFILD_EGRESS;
+	key->rport = rport;
+	return hit;
+}
+
+/* tcp_sk: the socket of a TCP send, whose key needs its direction; NULL
+ * for UDP (always egress). */
+static __always_inline void account_cached(struct flow_key *key, __s64 sent, struct sock *tcp_sk)
 {
 	__u32 p = parity;
 	struct flow_cache *c;
@@ -246,13 +273,15 @@ static __always_inline void account_cached(struct flow_key *key, __s64 sent)
 	if (key->tgid == exfild_self_tgid)
 		return;
 	c = bpf_map_lookup_elem(&flow_cache, &p);
-	if (!c) {
-		account(key, sent);
-		return;
-	}
-	if (c->valid && same_key(&c->key, key)) {
+	if (c && c->valid && slot_holds(c, key)) {
 		c->val.bytes += sent;
 		c->val.calls += 1;
+		return;
+	}
+	if (tcp_sk)
+		key_direction(key, sk_netns(tcp_sk));
+	if (!c) {
+		account(key, sent);
 		return;
 	}
 	if (c->valid) {
@@ -666,16 +695,14 @@ int BPF_PROG(tp_sock_send_length, struct sock *sk, int ret, int flags)
 			key_from_dst(&key, &d);
 			key_local_from_sk(&key, sk);
 			key.tgid = d.tgid;
-			account_cached(&key, ret);
+			account_cached(&key, ret, NULL);
 		}
 		return 0;
 	}
 	if (ret > 0 && key_remote_from_sk(&key, sk)) {
 		key_local_from_sk(&key, sk);
-		if (proto == EXFILD_PROTO_TCP)
-			key_direction(&key, sk_netns(sk));
 		key.tgid = current_tgid();
-		account_cached(&key, ret);
+		account_cached(&key, ret, proto == EXFILD_PROTO_TCP ? sk : NULL);
 	}
 	return 0;
 }

@@ -72,6 +72,7 @@ done
 
 run_suite layers tests/layers.sh
 run_suite install tests/install.sh
+run_suite lint tests/lint.sh
 # Every fuzz harness over its seeds (each crash found so far is one).
 run_suite fuzz-seeds tests/fuzz.sh --seeds
 

@@ -1,7 +1,8 @@
 #!/bin/sh
-# `make bench`: the send path (in-kernel cost, throughput A/B) and geo
-# lookups. Prints markdown tables for the README, with the machine they
-# came from. Not part of `make test`: numbers are measured, not asserted.
+# `make bench`: the send path (in-kernel cost, throughput A/B), geo lookups,
+# the userspace pipeline (drain -> enrich -> records) and replay. Prints
+# markdown tables for the README, with the machine they came from. Not part
+# of `make test`: numbers are measured, not asserted.
 set -eu
 cd "$(dirname "$0")/.."
 echo "# exfild benchmarks"
@@ -13,6 +14,15 @@ echo
 echo "## Geo lookups"
 echo
 build/tests/bench_geo
+echo
+echo "## Userspace pipeline"
+echo
+# The synthetic City database bench_geo built (build/bench/geo-bench.mmdb).
+build/tests/bench_pipeline build/bench/geo-bench.mmdb
+echo
+echo "## Detection"
+echo
+build/tests/bench_detect
 echo
 echo "## Replay throughput"
 echo

@@ -30,6 +30,7 @@
 #include "geo.h"
 #include "kobs.h"
 #include "log.h"
+#include "loop.h"
 #include "proc.h"
 #include "record.h"
 #include "scope.h"
@@ -95,7 +96,7 @@ static long rss_kb(const char *field)
 
 struct run {
 	struct enricher enr;
-	struct sink *sink;	/* NULL: no records */
+	struct sinkset *sink;	/* NULL: no records */
 	struct record_ctx rctx;
 };
 
@@ -118,15 +119,15 @@ static double drain(struct run *r, const struct flow *flows, long n, long *writt
 		if (r->sink) {
 			json_t *rec = record_flow(&f, &r->rctx);
 
-			if (!sink_write(r->sink, rec))
+			if (!sinkset_emit(r->sink, REC_FLOW, rec))
 				(*written)++;
 			json_decref(rec);
 			if (*written % FLUSH_EVERY == 0)
-				sink_flush(r->sink);
+				sinkset_kick(r->sink);
 		}
 	}
 	if (r->sink)
-		sink_flush(r->sink);
+		sinkset_kick(r->sink);
 	return (double)(clock_ns(CLOCK_THREAD_CPUTIME_ID) - t0) / 1e9;
 }
 
@@ -160,6 +161,8 @@ int main(int argc, char **argv)
 	struct proc_table *pt;
 	struct geo *g;
 	struct run r = { 0 };
+	struct sink_config sc = { .state_dir = "/tmp" };	/* no alert sink: no spool */
+	struct loop *loop;
 	char err[512];
 
 	while ((opt = getopt(argc, argv, "n:p:r:")) != -1) {
@@ -207,8 +210,11 @@ int main(int argc, char **argv)
 		exehash_pump(eh, UINT64_MAX);	/* between drains, as the agent does */
 	}
 	report("convert + enrich", n, secs, rounds, 0);
-	r.sink = sink_open("file:/dev/null", err, sizeof(err));
-	if (!r.sink) {
+	sc.host_name = "bench";
+	loop = loop_new();
+	r.sink = loop ? sinkset_new(loop, &sc) : NULL;
+	if (!r.sink || sinkset_add(r.sink, "file:/dev/null", REC_BIT(REC_FLOW), err, sizeof(err)) ||
+	    sinkset_start(r.sink, err, sizeof(err))) {
 		fprintf(stderr, "bench_pipeline: %s\n", err);
 		return 1;
 	}
@@ -221,7 +227,8 @@ int main(int argc, char **argv)
 	close(hold[1]);
 	for (int i = 0; i < np; i++)
 		waitpid(pids[i], NULL, 0);
-	sink_close(r.sink);
+	sinkset_free(r.sink);
+	loop_free(loop);
 	free(flows);
 	proc_table_free(pt);
 	exehash_free(eh);

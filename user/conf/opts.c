@@ -10,6 +10,7 @@
 #include "log.h"
 #include "conf_read.h"
 #include "duration.h"
+#include "detect_conf.h"
 #include "opts.h"
 #include "sink.h"
 
@@ -314,16 +315,19 @@ static const char *set_setting(struct opts *o, const struct optdef *d, config_se
  */
 static int find_include(const char *text, size_t len)
 {
+	const char *p = text, *end = text + len;
 	int line = 1;
 
-	for (size_t i = 0; i < len; line++) {
-		while (i < len && (text[i] == ' ' || text[i] == '\t'))
-			i++;
-		if (len - i >= 8 && !memcmp(text + i, "@include", 8))
+	for (; p < end; line++) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *e = nl ? nl : end;
+
+		while (p < e && (*p == ' ' || *p == '\t'))
+			p++;
+		/* cppcheck-suppress knownConditionTrueFalse ; the loop above may stop early */
+		if (e - p >= 8 && !memcmp(p, "@include", 8))
 			return line;
-		while (i < len && text[i] != '\n')
-			i++;
-		i++;
+		p = nl ? nl + 1 : end;
 	}
 	return 0;
 }
@@ -366,6 +370,13 @@ int opts_parse_config(struct opts *o, const char *name, const char *text, size_t
 		char why[160];
 		const char *bad;
 
+		/* The detection's own group (conf/detect_conf.c); the command line
+		 * still overrides its threshold and learning period. */
+		if (!strcmp(key, "detect")) {
+			if (detect_conf_apply(s, name, &o->detect, err, errlen))
+				goto out;
+			continue;
+		}
 		if (!d || !strcmp(key, "config")) {
 			snprintf(err, errlen, "%s:%d: unknown key '%s'", name,
 				 config_setting_source_line(s), key);

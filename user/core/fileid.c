@@ -9,6 +9,14 @@ void file_id_of(const struct stat *st, struct file_id *id)
 	id->mtime = st->st_mtim;
 }
 
+bool file_id_matches(const struct file_id *id, const struct stat *st)
+{
+	struct file_id now;
+
+	file_id_of(st, &now);
+	return file_id_eq(id, &now);
+}
+
 bool file_id_eq(const struct file_id *a, const struct file_id *b)
 {
 	return a->dev == b->dev && a->ino == b->ino && a->size == b->size &&

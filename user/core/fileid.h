@@ -20,5 +20,7 @@ struct file_id {
 
 void file_id_of(const struct stat *st, struct file_id *id);
 bool file_id_eq(const struct file_id *a, const struct file_id *b);
+/* Whether st (a later stat) shows the version id names. */
+bool file_id_matches(const struct file_id *id, const struct stat *st);
 
 #endif

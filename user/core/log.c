@@ -1,29 +1,15 @@
-#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "fdio.h"
 #include "log.h"
 
 static enum log_level cur_level = LOG_INFO;
 
 void log_set_level(enum log_level lvl) { cur_level = lvl; }
 enum log_level log_get_level(void) { return cur_level; }
-
-static void write_all(const char *p, size_t n)
-{
-	while (n) {
-		ssize_t w = write(STDERR_FILENO, p, n);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return;
-		p += w;
-		n -= (size_t)w;
-	}
-}
 
 /* "exfild: TAG" + the message + "\n" into buf, or a new allocation if it does not fit. */
 __attribute__((format(printf, 5, 0)))
@@ -37,6 +23,7 @@ static char *format_line(char *buf, size_t size, size_t *len, const char *tag,
 	if (head < 0 || (size_t)head >= size)
 		return NULL;
 	va_copy(again, ap);
+	/* NOLINTNEXTLINE(clang-analyzer-valist.Uninitialized): ap is the caller's, started */
 	body = vsnprintf(buf + head, size - (size_t)head, fmt, ap);
 	if (body >= 0 && (size_t)head + (size_t)body + 1 >= size) {
 		/* Longer than the buffer: no message is ever cut. */
@@ -73,13 +60,13 @@ void log_msg(enum log_level lvl, const char *fmt, ...)
 		/* Out of memory for a long line: still say it, in pieces. */
 		va_start(ap, fmt);
 		fprintf(stderr, "exfild: %s", tag[lvl]);
-		vfprintf(stderr, fmt, ap);
+		vfprintf(stderr, fmt, ap);	/* NOLINT(clang-analyzer-valist.Uninitialized): va_start above */
 		fputc('\n', stderr);
 		va_end(ap);
 		return;
 	}
 	/* One write per line, so lines from different threads never interleave. */
-	write_all(line, len);
+	(void)fd_write_all(STDERR_FILENO, line, len);
 	if (line != buf)
 		free(line);
 }

@@ -50,10 +50,7 @@ static size_t slot(const struct exehash *eh, dev_t dev, ino_t ino)
 
 static bool same_file(const struct exehash_entry *e, const struct stat *st)
 {
-	struct file_id id;
-
-	file_id_of(st, &id);
-	return file_id_eq(&e->id, &id);
+	return file_id_matches(&e->id, st);
 }
 
 struct exehash *exehash_new(uint64_t max_file_bytes, size_t max_entries, size_t max_open)
@@ -68,7 +65,7 @@ struct exehash *exehash_new(uint64_t max_file_bytes, size_t max_entries, size_t 
 	eh->nbucket = 64;
 	while (eh->nbucket < eh->max_entries / 2 && eh->nbucket < (1u << 20))
 		eh->nbucket <<= 1;
-	eh->bucket = calloc(eh->nbucket, sizeof(*eh->bucket));
+	eh->bucket = calloc(eh->nbucket, sizeof(*eh->bucket)); /* NOLINT(bugprone-sizeof-expression): an array of pointers */
 	eh->buf = malloc(CHUNK);
 	if (!eh->bucket || !eh->buf) {
 		exehash_free(eh);

@@ -17,6 +17,8 @@ struct ent {
 
 struct geo_cache {
 	struct ent *ent;
+	uint16_t *fp;		/* per slot: a few bits of its key's hash, 0 = empty;
+				 * a lookup reads one line of these, then one entry */
 	uint64_t tick;
 	struct geo_info *infos;	/* distinct answers, n of them */
 	size_t n, cap;
@@ -28,6 +30,7 @@ struct geo_cache *geo_cache_new(void)
 	struct geo_cache *c = calloc(1, sizeof(*c));
 
 	if (!c || !(c->ent = calloc(SLOTS, sizeof(*c->ent))) ||
+	    !(c->fp = calloc(SLOTS, sizeof(*c->fp))) ||
 	    !(c->index = calloc(INDEX_SIZE, sizeof(*c->index)))) {
 		geo_cache_free(c);
 		return NULL;
@@ -40,6 +43,7 @@ void geo_cache_free(struct geo_cache *c)
 	if (!c)
 		return;
 	free(c->ent);
+	free(c->fp);
 	free(c->index);
 	free(c->infos);
 	free(c);
@@ -48,6 +52,7 @@ void geo_cache_free(struct geo_cache *c)
 void geo_cache_clear(struct geo_cache *c)
 {
 	memset(c->ent, 0, SLOTS * sizeof(*c->ent));
+	memset(c->fp, 0, SLOTS * sizeof(*c->fp));
 	memset(c->index, 0, INDEX_SIZE * sizeof(*c->index));
 	c->n = 0;
 }
@@ -55,7 +60,7 @@ void geo_cache_clear(struct geo_cache *c)
 /* Answer ids, process-wide: never reused, whatever the cache or its clears. */
 static uint64_t next_answer_id;
 
-/* FNV-1a: cheap, and spreads sequential addresses well. */
+/* FNV-1a: for answers (hundreds of bytes, hashed once per new answer). */
 static uint32_t fnv(uint32_t h, const void *p, size_t n)
 {
 	const uint8_t *b = p;
@@ -65,20 +70,31 @@ static uint32_t fnv(uint32_t h, const void *p, size_t n)
 	return h;
 }
 
-static struct ent *set_of(struct geo_cache *c, uint8_t family, const uint8_t key[16])
+/* The first slot of the key's set, and its fingerprint (never 0). */
+static size_t set_of(uint8_t family, const uint8_t key[16], uint16_t *fp)
 {
-	uint32_t h = fnv(2166136261u ^ family, key, 16);
+	uint64_t a, b, h;
 
-	return &c->ent[(h % GEO_CACHE_SETS) * GEO_CACHE_WAYS];
+	memcpy(&a, key, 8);
+	memcpy(&b, key + 8, 8);
+	h = (a ^ (b * 0x9e3779b97f4a7c15ULL) ^ family) * 0xbf58476d1ce4e5b9ULL;
+	h ^= h >> 31;
+	h *= 0x94d049bb133111ebULL;
+	h ^= h >> 29;
+	*fp = (uint16_t)(h | 1);
+	return (size_t)((h >> 32) % GEO_CACHE_SETS) * GEO_CACHE_WAYS;
 }
 
 bool geo_cache_get(struct geo_cache *c, uint8_t family, const uint8_t key[16],
 		   struct geo_info *out, bool *found)
 {
-	struct ent *set = set_of(c, family, key);
+	uint16_t fp;
+	size_t first = set_of(family, key, &fp);
+	struct ent *set = &c->ent[first];
 
 	for (int w = 0; w < GEO_CACHE_WAYS; w++) {
-		if (set[w].used && set[w].family == family && !memcmp(set[w].addr, key, 16)) {
+		if (c->fp[first + w] == fp && set[w].family == family &&
+		    !memcmp(set[w].addr, key, 16)) {
 			set[w].used = ++c->tick;
 			*found = set[w].info != 0;
 			if (*found)
@@ -131,6 +147,8 @@ uint64_t geo_cache_put(struct geo_cache *c, uint8_t family, const uint8_t key[16
 {
 	struct ent *set, *e;
 	uint32_t at = 0;
+	uint16_t fp;
+	size_t first;
 
 	if (info && !(at = intern(c, info))) {
 		/* Full of distinct answers: start over (rare; answers are re-read). */
@@ -138,11 +156,13 @@ uint64_t geo_cache_put(struct geo_cache *c, uint8_t family, const uint8_t key[16
 		if (!(at = intern(c, info)))
 			return 0;
 	}
-	set = set_of(c, family, key);
+	first = set_of(family, key, &fp);
+	set = &c->ent[first];
 	e = &set[0];
 	for (int w = 1; w < GEO_CACHE_WAYS && e->used; w++)
 		if (set[w].used < e->used)
 			e = &set[w];	/* empty or least recently used */
+	c->fp[first + (size_t)(e - set)] = fp;
 	e->used = ++c->tick;
 	e->info = at;
 	e->family = family;

@@ -4,7 +4,7 @@
  * addresses (8-way set-associative, least recently used out), each with
  * a 4-byte reference to its answer: distinct answers (a city, a country)
  * are far fewer than addresses and are stored once each, up to a bound.
- * About 8 MB of addresses plus 0.5 KB per distinct answer.
+ * About 8.5 MB of addresses plus 0.5 KB per distinct answer.
  */
 #ifndef EXFILD_GEO_CACHE_H
 #define EXFILD_GEO_CACHE_H

@@ -8,6 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#include <linux/capability.h>
 
 #include "clock.h"
 #include "idnames.h"
@@ -20,6 +24,7 @@
 struct slot {
 	bool used, queued;
 	uint8_t kind;
+	int64_t retry_at;	/* failed lookup: ask again from then (CLOCK_MONOTONIC) */
 	enum idname_state state;
 	uint32_t id;
 	char name[NAME_LEN];
@@ -37,31 +42,43 @@ struct idnames {
 	bool stop, exited;
 	idname_resolve_fn resolve;
 	void *ctx;
+	int64_t retry_ns;
 	struct req q[QUEUE];
 	size_t qhead, qlen;
 	struct idname_stats st;
 	struct slot slot[SLOTS];
 };
 
-static bool nss_resolve(void *ctx, enum idname_kind kind, uint32_t id, char *name, size_t size)
+/* getpwuid_r/getgrgid_r's answer: these errors mean "no such id" (POSIX). */
+static int nss_answer(int rc, bool found)
+{
+	if (rc == 0 || rc == ENOENT || rc == ESRCH || rc == EBADF || rc == EPERM)
+		return rc == 0 && found ? 1 : 0;
+	return -1;	/* EIO, EAGAIN, ERANGE, EMFILE, a timeout: not an answer */
+}
+
+static int nss_resolve(void *ctx, enum idname_kind kind, uint32_t id, char *name, size_t size)
 {
 	char buf[16384];
+	int rc;
 
 	(void)ctx;
 	if (kind == IDNAME_GROUP) {
 		struct group gr, *r = NULL;
 
-		if (getgrgid_r(id, &gr, buf, sizeof(buf), &r) || !r)
-			return false;
-		snprintf(name, size, "%s", gr.gr_name);
+		rc = getgrgid_r(id, &gr, buf, sizeof(buf), &r);
+		rc = nss_answer(rc, r != NULL);
+		if (rc == 1)
+			snprintf(name, size, "%s", gr.gr_name);
 	} else {
 		struct passwd pw, *r = NULL;
 
-		if (getpwuid_r(id, &pw, buf, sizeof(buf), &r) || !r)
-			return false;
-		snprintf(name, size, "%s", pw.pw_name);
+		rc = getpwuid_r(id, &pw, buf, sizeof(buf), &r);
+		rc = nss_answer(rc, r != NULL);
+		if (rc == 1)
+			snprintf(name, size, "%s", pw.pw_name);
 	}
-	return name[0] != '\0';
+	return rc == 1 && !name[0] ? 0 : rc;
 }
 
 static struct slot *slot_of(struct idnames *c, uint8_t kind, uint32_t id)
@@ -71,15 +88,32 @@ static struct slot *slot_of(struct idnames *c, uint8_t kind, uint32_t id)
 	return &c->slot[h >> 20];	/* top 12 bits: SLOTS = 4096 */
 }
 
+/*
+ * The worker needs no privilege: it gives up every capability of its own
+ * thread (capabilities are per thread, and it starts before the agent
+ * drops its own) and may never regain one. 0 or -1.
+ */
+static int drop_thread_caps(void)
+{
+	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3, .pid = 0 };
+	struct __user_cap_data_struct d[_LINUX_CAPABILITY_U32S_3];
+
+	memset(d, 0, sizeof(d));
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0))
+		return -1;
+	return (int)syscall(SYS_capset, &h, d);
+}
+
 static void *worker(void *arg)
 {
 	struct idnames *c = arg;
+	bool unprivileged = drop_thread_caps() == 0;
 
 	pthread_mutex_lock(&c->mu);
 	for (;;) {
 		struct req r;
 		char name[NAME_LEN] = "";
-		bool ok;
+		int ok;
 		struct slot *s;
 
 		while (!c->qlen && !c->stop)
@@ -90,15 +124,19 @@ static void *worker(void *arg)
 		c->qhead = (c->qhead + 1) % QUEUE;
 		c->qlen--;
 		pthread_mutex_unlock(&c->mu);
-		ok = c->resolve(c->ctx, r.kind, r.id, name, sizeof(name));
+		/* Never look up with privileges: without the drop, no names. */
+		ok = unprivileged ? c->resolve(c->ctx, r.kind, r.id, name, sizeof(name)) : 0;
 		pthread_mutex_lock(&c->mu);
 		c->st.resolved++;
 		s = slot_of(c, r.kind, r.id);
 		/* The slot may hold another id by now: then this answer is not needed. */
 		if (s->used && s->kind == r.kind && s->id == r.id) {
-			s->state = ok ? IDNAME_KNOWN : IDNAME_NONE;
+			s->state = ok == 1 ? IDNAME_KNOWN : IDNAME_NONE;
 			s->queued = false;
-			snprintf(s->name, sizeof(s->name), "%s", ok ? name : "");
+			s->retry_at = ok < 0 ? clock_ns(CLOCK_MONOTONIC) + c->retry_ns : 0;
+			if (ok < 0)
+				c->st.failed++;
+			snprintf(s->name, sizeof(s->name), "%s", ok == 1 ? name : "");
 		}
 		pthread_cond_broadcast(&c->done);
 	}
@@ -118,6 +156,7 @@ struct idnames *idnames_new(idname_resolve_fn resolve, void *ctx)
 	if (!c)
 		return NULL;
 	c->resolve = resolve ? resolve : nss_resolve;
+	c->retry_ns = IDNAMES_RETRY_NS;
 	c->ctx = ctx;
 	pthread_mutex_init(&c->mu, NULL);
 	pthread_cond_init(&c->work, NULL);
@@ -207,6 +246,10 @@ enum idname_state idnames_get(struct idnames *c, enum idname_kind kind, uint32_t
 	if (!s->used || s->kind != kind || s->id != id)
 		*s = (struct slot){ .used = true, .kind = (uint8_t)kind, .id = id,
 				    .state = IDNAME_PENDING };
+	if (s->state == IDNAME_NONE && s->retry_at && clock_ns(CLOCK_MONOTONIC) >= s->retry_at) {
+		s->state = IDNAME_PENDING;	/* the directory failed before: ask again */
+		s->retry_at = 0;
+	}
 	if (s->state == IDNAME_PENDING)
 		enqueue(c, s);
 	/* The slot may be taken by another id while we wait: check the key too. */
@@ -221,6 +264,13 @@ enum idname_state idnames_get(struct idnames *c, enum idname_kind kind, uint32_t
 		c->st.pending++;
 	pthread_mutex_unlock(&c->mu);
 	return state;
+}
+
+void idnames_set_retry(struct idnames *c, int64_t ns)
+{
+	pthread_mutex_lock(&c->mu);
+	c->retry_ns = ns;
+	pthread_mutex_unlock(&c->mu);
 }
 
 void idnames_get_stats(const struct idnames *c, struct idname_stats *st)

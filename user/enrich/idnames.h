@@ -6,7 +6,9 @@
  * it at most until a deadline (the drain's budget); an id not answered by
  * then is "pending" and gets its name on a later look.
  *
- * One thread (the loop) calls these; the worker is internal.
+ * One thread (the loop) calls these; the worker is internal and holds no
+ * capability (it drops its own at start: it runs before the agent drops
+ * the rest, and capabilities are per thread).
  */
 #ifndef EXFILD_IDNAMES_H
 #define EXFILD_IDNAMES_H
@@ -23,11 +25,15 @@ enum idname_state {
 };
 
 /*
- * Look one id up (may block): true and the name in name[size], or false.
- * The default asks NSS; tests put a stand-in here.
+ * Look one id up (may block): 1 and the name in name[size]; 0 if the id
+ * has no name; -1 if the lookup failed (the directory timed out or is
+ * down): it is asked again later (idnames_set_retry). The default asks
+ * NSS; tests put a stand-in here.
  */
-typedef bool (*idname_resolve_fn)(void *ctx, enum idname_kind kind, uint32_t id, char *name,
-				  size_t size);
+typedef int (*idname_resolve_fn)(void *ctx, enum idname_kind kind, uint32_t id, char *name,
+				 size_t size);
+
+#define IDNAMES_RETRY_NS (60 * 1000000000LL)	/* a failed lookup is asked again after */
 
 struct idnames;
 
@@ -36,6 +42,7 @@ struct idname_stats {
 	uint64_t resolved;	/* answers the worker gave */
 	uint64_t pending;	/* gets answered "pending" */
 	uint64_t queue_full;	/* requests put off because the queue was full */
+	uint64_t failed;	/* lookups that failed (asked again later) */
 };
 
 /* resolve NULL: NSS. Starts the worker; NULL if it cannot. */
@@ -54,5 +61,8 @@ enum idname_state idnames_get(struct idnames *c, enum idname_kind kind, uint32_t
 			      int64_t deadline_ns, char *out, size_t outsz);
 
 void idnames_get_stats(const struct idnames *c, struct idname_stats *st);
+
+/* How long a failed lookup stays "no name" before it is asked again. */
+void idnames_set_retry(struct idnames *c, int64_t ns);
 
 #endif

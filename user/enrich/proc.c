@@ -253,7 +253,7 @@ struct proc_table *proc_table_new(size_t max_entries, struct exehash *eh)
 	pt->nbucket = 256;
 	while (pt->nbucket < pt->max && pt->nbucket < (1u << 22))
 		pt->nbucket <<= 1;
-	pt->bucket = calloc(pt->nbucket, sizeof(*pt->bucket));
+	pt->bucket = calloc(pt->nbucket, sizeof(*pt->bucket)); /* NOLINT(bugprone-sizeof-expression): an array of pointers */
 	if (!pt->bucket) {
 		free(pt);
 		return NULL;

@@ -1,6 +1,5 @@
 /* Pure /proc text parsers; see procfs_parse.h. */
-#include <inttypes.h>
-#include <stdio.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,7 +13,7 @@ static void copy_bytes(char *dst, size_t dstsz, const char *src, size_t n)
 	dst[n] = '\0';
 }
 
-/* The text as a C string (the parsers below use sscanf), cut at max-1. */
+/* The text as a C string, cut at max-1. */
 static size_t as_string(char *dst, size_t max, const char *buf, size_t len)
 {
 	if (len >= max)
@@ -24,13 +23,43 @@ static size_t as_string(char *dst, size_t max, const char *buf, size_t len)
 	return len;
 }
 
+/* Skip n space-separated fields of s; NULL if it has fewer. */
+static const char *skip_fields(const char *s, int n)
+{
+	while (n-- > 0) {
+		s += strspn(s, " ");
+		if (!*s)
+			return NULL;
+		s += strcspn(s, " ");
+	}
+	return s;
+}
+
+/* A decimal number at s (after spaces or tabs) up to max: 0, or -1 if
+ * there is none, it does not end at a space, tab or line end, or is too big. */
+static int number_at(const char *s, uint64_t max, uint64_t *v)
+{
+	char *end;
+	unsigned long long n;
+
+	s += strspn(s, " \t");
+	if (*s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	n = strtoull(s, &end, 10);
+	if (errno || n > max || (*end && *end != ' ' && *end != '\t' && *end != '\n'))
+		return -1;
+	*v = n;
+	return 0;
+}
+
 int procfs_parse_stat(const char *buf, size_t len, char *name, size_t namesz, uint32_t *ppid,
 		      uint64_t *ticks)
 {
 	char text[PROCFS_STAT_MAX];
-	unsigned long long start;
-	unsigned int pp;
+	const char *f;
 	char *l, *r;
+	uint64_t pp, start;
 
 	as_string(text, sizeof(text), buf, len);
 	/* comm may hold spaces and parentheses: it ends at the last ')'. A NUL
@@ -39,27 +68,36 @@ int procfs_parse_stat(const char *buf, size_t len, char *name, size_t namesz, ui
 	r = strrchr(text, ')');
 	if (!l || !r || r < l)
 		return -1;
-	if (sscanf(r + 1, " %*c %u %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s "
-		   "%*s %*s %*s %*s %llu", &pp, &start) != 2)
+	/* After comm: state (field 3), ppid (4), ..., starttime (22). */
+	f = skip_fields(r + 1, 1);
+	if (!f || number_at(f, UINT32_MAX, &pp))
+		return -1;
+	f = skip_fields(f, 18);
+	if (!f || number_at(f, UINT64_MAX, &start))
 		return -1;
 	copy_bytes(name, namesz, l + 1, (size_t)(r - l - 1));
-	*ppid = pp;
+	*ppid = (uint32_t)pp;
 	*ticks = start;
 	return 0;
+}
+
+/* The first number after "\nKEY" in text, into *out if it fits 32 bits. */
+static void id_after(const char *text, const char *key, uint32_t *out)
+{
+	const char *k = strstr(text, key);
+	uint64_t v;
+
+	if (k && !number_at(k + strlen(key), UINT32_MAX, &v))
+		*out = (uint32_t)v;
 }
 
 void procfs_parse_ids(const char *buf, size_t len, uint32_t *uid, uint32_t *gid)
 {
 	char text[PROCFS_STATUS_MAX];
-	char *u, *g;
 
 	as_string(text, sizeof(text), buf, len);
-	u = strstr(text, "\nUid:");
-	g = strstr(text, "\nGid:");
-	if (u)
-		sscanf(u, "\nUid: %" SCNu32, uid);
-	if (g)
-		sscanf(g, "\nGid: %" SCNu32, gid);
+	id_after(text, "\nUid:", uid);
+	id_after(text, "\nGid:", gid);
 }
 
 void procfs_parse_args(const char *buf, size_t len, struct proc_info *pi)

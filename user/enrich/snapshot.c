@@ -8,30 +8,11 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "fdio.h"
+#include "fileid.h"
 #include "snapshot.h"
 
 #define COPY_CHUNK (1u << 20)
-
-static bool same_version(const struct stat *a, const struct stat *b)
-{
-	return a->st_dev == b->st_dev && a->st_ino == b->st_ino && a->st_size == b->st_size &&
-	       a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec;
-}
-
-static int write_all(int fd, const char *buf, size_t n)
-{
-	while (n) {
-		ssize_t w = write(fd, buf, n);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		buf += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
 
 /* Copy exactly size bytes of in to out: 0, 1 if in had another length, -1 on error. */
 static int copy_exact(int in, int out, off_t size, char *buf)
@@ -49,7 +30,7 @@ static int copy_exact(int in, int out, off_t size, char *buf)
 			return done == size ? 0 : 1;
 		if (done + r > size)
 			return 1;
-		if (write_all(out, buf, (size_t)r))
+		if (fd_write_all(out, buf, (size_t)r))
 			return -1;
 		done += r;
 	}
@@ -58,6 +39,7 @@ static int copy_exact(int in, int out, off_t size, char *buf)
 int snapshot_take(const char *path, struct stat *st, struct snapshot *s, char *err, size_t errlen)
 {
 	struct stat after;
+	struct file_id before;
 	char *buf = NULL;
 	int in, out = -1, r;
 
@@ -72,6 +54,7 @@ int snapshot_take(const char *path, struct stat *st, struct snapshot *s, char *e
 		snprintf(err, errlen, "%s", S_ISREG(st->st_mode) ? "empty file" : "not a regular file");
 		goto fail;
 	}
+	file_id_of(st, &before);
 	if (!(buf = malloc(COPY_CHUNK)) ||
 	    (out = memfd_create("exfild-snapshot", MFD_CLOEXEC | MFD_ALLOW_SEALING)) < 0) {
 		snprintf(err, errlen, "%s", buf ? strerror(errno) : "out of memory");
@@ -83,7 +66,7 @@ int snapshot_take(const char *path, struct stat *st, struct snapshot *s, char *e
 		goto fail;
 	}
 	/* Written to while we read: the copy may mix two versions. */
-	if (r > 0 || fstat(in, &after) < 0 || !same_version(st, &after)) {
+	if (r > 0 || fstat(in, &after) < 0 || !file_id_matches(&before, &after)) {
 		snprintf(err, errlen, "changed while being read (still being written?)");
 		goto fail;
 	}

@@ -149,7 +149,7 @@ static void put_real(struct buf *b, double v)
  * (a process's "process" object), with their text written once. Direct-
  * mapped by address; a colliding freeze takes the slot.
  */
-#define FROZEN 4096
+#define FROZEN 16384
 
 static struct frozen {
 	json_t *obj;		/* a reference held; NULL = free */

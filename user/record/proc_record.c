@@ -134,7 +134,7 @@ static json_t *build_group(const struct proc_info *pi, const struct hash_view *h
  * state it depends on (tag), and shared by the records (jansson counts
  * the references). Returns a new reference.
  */
-#define PROCESS_CACHE 1024
+#define PROCESS_CACHE 4096
 
 static struct shared_slot process_objs[PROCESS_CACHE], facts_objs[PROCESS_CACHE],
 	group_objs[PROCESS_CACHE];

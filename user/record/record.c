@@ -98,7 +98,8 @@ static json_t *category, *type;
 json_t *record_flow(const struct enriched_flow *f, const struct record_ctx *ctx)
 {
 	const struct flow_obs *o = &f->obs;
-	json_t *r = record_base(ctx->now_ns, "event", "exfild.flow");
+	/* A flow happened when its interval ended (the drain's swap). */
+	json_t *r = record_base(o->end_ns, "event", "exfild.flow");
 
 	json_set_path(r, "event.category", constant_list(&category, "network"));
 	json_set_path(r, "event.type", constant_list(&type, "connection"));

@@ -34,7 +34,7 @@ struct gate {
 static struct gate gate = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, false, 0 };
 
 /* A directory service that answers only once the test opens the gate. */
-static bool slow_resolve(void *ctx, enum idname_kind kind, uint32_t id, char *name, size_t size)
+static int slow_resolve(void *ctx, enum idname_kind kind, uint32_t id, char *name, size_t size)
 {
 	struct gate *g = ctx;
 
@@ -44,9 +44,9 @@ static bool slow_resolve(void *ctx, enum idname_kind kind, uint32_t id, char *na
 		pthread_cond_wait(&g->cv, &g->mu);
 	pthread_mutex_unlock(&g->mu);
 	if (id == 4242)
-		return false;	/* no such user */
+		return 0;	/* no such user */
 	snprintf(name, size, "%s-%u", kind == IDNAME_GROUP ? "grp" : "usr", id);
-	return true;
+	return 1;
 }
 
 static void gate_set(bool open)
@@ -183,6 +183,89 @@ static void test_unknown_process_deferred(void **state)
 	proc_table_free(pt);
 }
 
+/* CapPrm and CapEff of the calling thread, from its own status file. */
+static void thread_caps(unsigned long long *prm, unsigned long long *eff)
+{
+	char line[256];
+	FILE *f = fopen("/proc/thread-self/status", "r");
+
+	*prm = *eff = ~0ULL;
+	while (f && fgets(line, sizeof(line), f)) {
+		sscanf(line, "CapPrm: %llx", prm);
+		sscanf(line, "CapEff: %llx", eff);
+	}
+	if (f)
+		fclose(f);
+}
+
+static unsigned long long worker_prm, worker_eff;
+
+static int caps_resolve(void *ctx, enum idname_kind kind, uint32_t id, char *name, size_t size)
+{
+	thread_caps(&worker_prm, &worker_eff);
+	snprintf(name, size, "x");
+	return 1;
+}
+
+/* A directory that fails (times out) on the first ask, then answers. */
+static int flaky_resolve(void *ctx, enum idname_kind kind, uint32_t id, char *name, size_t size)
+{
+	int *calls = ctx;
+
+	if ((*calls)++ == 0)
+		return -1;
+	snprintf(name, size, "late");
+	return 1;
+}
+
+/* A failed lookup is not "no name" for good: it is asked again. */
+static void test_failed_lookup_retried(void **state)
+{
+	int calls = 0;
+	struct idnames *c = idnames_new(flaky_resolve, &calls);
+	struct idname_stats st;
+	char out[16];
+
+	assert_int_equal(idnames_get(c, IDNAME_USER, 5, far(), out, sizeof(out)), IDNAME_NONE);
+	/* Within the retry time: not asked again. */
+	assert_int_equal(idnames_get(c, IDNAME_USER, 5, far(), out, sizeof(out)), IDNAME_NONE);
+	idnames_get_stats(c, &st);
+	assert_int_equal(st.failed, 1);
+	assert_int_equal(st.resolved, 1);
+	idnames_free(c);
+
+	/* Once the retry time is over (here: at once), the next get asks again. */
+	calls = 0;
+	c = idnames_new(flaky_resolve, &calls);
+	idnames_set_retry(c, 0);	/* the agent waits IDNAMES_RETRY_NS */
+	assert_int_equal(idnames_get(c, IDNAME_USER, 5, far(), out, sizeof(out)), IDNAME_NONE);
+	assert_int_equal(idnames_get(c, IDNAME_USER, 5, far(), out, sizeof(out)), IDNAME_KNOWN);
+	assert_string_equal(out, "late");
+	idnames_free(c);
+}
+
+/*
+ * The worker starts before the agent drops its privileges and
+ * capabilities are per thread: it must hold none, or a thread of the
+ * agent would keep them all.
+ */
+static void test_worker_unprivileged(void **state)
+{
+	struct idnames *c = idnames_new(caps_resolve, NULL);
+	unsigned long long prm, eff;
+	char out[8];
+
+	thread_caps(&prm, &eff);
+	if (eff == 0)
+		skip();	/* not root here: nothing to prove */
+	assert_int_equal(idnames_get(c, IDNAME_USER, 7, far(), out, sizeof(out)), IDNAME_KNOWN);
+	assert_int_equal(worker_prm, 0);
+	assert_int_equal(worker_eff, 0);
+	thread_caps(&prm, &eff);
+	assert_true(eff != 0);	/* the caller's thread keeps its own */
+	idnames_free(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -190,6 +273,8 @@ int main(void)
 		cmocka_unit_test(test_nss),
 		cmocka_unit_test(test_process_names_filled_later),
 		cmocka_unit_test(test_unknown_process_deferred),
+		cmocka_unit_test(test_worker_unprivileged),
+		cmocka_unit_test(test_failed_lookup_retried),
 	};
 
 	return cmocka_run_group_tests_name("idnames", tests, NULL, NULL);

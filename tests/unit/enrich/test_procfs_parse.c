@@ -46,6 +46,13 @@ static void test_stat(void **state)
 	assert_int_equal(stat_of("42 (bash) S 77 1", name, sizeof(name), &pp, &t), -1);
 	assert_int_equal(stat_of("42 (bash) S x 1 1 0 -1 4 1 0 0 0 1 2 0 0 20 0 1 0 9 1",
 				 name, sizeof(name), &pp, &t), -1);
+	/* Numbers that do not fit are refused, not wrapped. */
+	assert_int_equal(stat_of("42 (bash) S 4294967296 1 1 0 -1 4 1 0 0 0 1 2 0 0 20 0 1 0 9 1",
+				 name, sizeof(name), &pp, &t), -1);
+	assert_int_equal(stat_of("42 (bash) S 77 1 1 0 -1 4 1 0 0 0 1 2 0 0 20 0 1 0 "
+				 "99999999999999999999 1", name, sizeof(name), &pp, &t), -1);
+	assert_int_equal(stat_of("42 (bash) S 77x 1 1 0 -1 4 1 0 0 0 1 2 0 0 20 0 1 0 9 1",
+				 name, sizeof(name), &pp, &t), -1);
 	/* Only len bytes count, and no terminator is needed. */
 	static const char cut[] = "42 (bash)" TAIL;
 	assert_int_equal(procfs_parse_stat(cut, 20, name, sizeof(name), &pp, &t), -1);
@@ -73,6 +80,10 @@ static void test_ids(void **state)
 	procfs_parse_ids("Name:\tx\\nUid: 0\nUid:\t5\nGid:\t6\n", 31, &uid, &gid);
 	assert_int_equal(uid, 5);
 	assert_int_equal(gid, 6);
+	/* Too big for an id: left as it was. */
+	uid = 7;
+	procfs_parse_ids("x\nUid:\t4294967296\n", 18, &uid, &gid);
+	assert_int_equal(uid, 7);
 }
 
 static void args_of(const char *buf, size_t len, struct proc_info *pi)

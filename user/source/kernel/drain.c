@@ -73,7 +73,7 @@ static ssize_t empty_map(struct drain *d, int fd)
 		if (err) {
 			if (errno == ENOENT)
 				break;	/* the whole map was read */
-			if (errno == EINVAL || errno == ENOTSUP || errno == EOPNOTSUPP)
+			if (errno == EINVAL || errno == EOPNOTSUPP)	/* ENOTSUP is the same on Linux */
 				goto one_by_one;
 			/* What was read is already deleted: hand it on, keep the
 			 * rest in the map for the next drain of this map. */

@@ -143,6 +143,9 @@ long ksource_drain(struct ksource *ks, int64_t *now_wall, ksource_flow_fn fn, vo
 	for (ssize_t i = 0; i < n; i++) {
 		struct flow_obs obs;
 
+		/* The interval ends after the swap (*now_wall, read once
+		 * drain_run returned): a send in between is in this interval,
+		 * and its first_ns must not lie after the interval's end. */
 		kobs_of(&ks->dr.flows[i], mono_to_wall, *now_wall, tier, &obs);
 		/* The kernel kept no local address (see struct flow_key): ask
 		 * the routing table which one the packets left from. */
