@@ -114,7 +114,7 @@ double pop_tail(const struct pop *p, double l, double m0, double s0, double *typ
 
 double own_tail(double l, float mean, float var, float peak, float w, double *typical_l)
 {
-	double sd = var > OWN_SIGMA_FLOOR * OWN_SIGMA_FLOOR ? sqrt(var) : OWN_SIGMA_FLOOR;
+	double sd = var > OWN_SIGMA_FLOOR * OWN_SIGMA_FLOOR ? sqrt((double)var) : OWN_SIGMA_FLOOR;
 	double p;
 
 	/* Few observations: widen like a t distribution would. */

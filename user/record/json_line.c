@@ -48,7 +48,8 @@ static bool reserve(struct buf *b, size_t n)
 static inline void put(struct buf *b, const char *s, size_t n)
 {
 	if (b->len + n + 1 <= b->cap || reserve(b, n)) {
-		memcpy(b->p + b->len, s, n);
+		/* b->p is set: reserve() succeeded, or the room was there */
+		memcpy(b->p + b->len, s, n);	/* NOLINT(clang-analyzer-core.NonNullParamChecker) */
 		b->len += n;
 	}
 }
