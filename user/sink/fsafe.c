@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "fsafe.h"
+#include "safepath.h"
 
 #define FSAFE_PATH_MAX 1024	/* longer than any path a sink spec or the state dir holds */
 
@@ -52,7 +53,8 @@ int fsafe_dir(const char *dir, char *err, size_t errlen)
 						  "writable by group or others");
 		return -1;
 	}
-	return 0;
+	/* And nobody else may replace it: every directory above it is root's. */
+	return safepath_check("state directory", dir, err, errlen);
 }
 
 int fsafe_open(const char *path, int flags, char *err, size_t errlen)
