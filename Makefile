@@ -190,20 +190,23 @@ $(BUILD)/tests/bench_pipeline: tests/bench/bench_pipeline.c $(USER_OBJ) | $(BUIL
 $(BUILD)/tests/bench_geo: tests/bench_geo.c $(USER_OBJ) | $(BUILD)
 	$(CC) $(CPPFLAGS) $(ALL_INC) $(CFLAGS) $(WARN) $< $(USER_OBJ) $(LIBS) -o $@
 
+$(BUILD)/tests/bench_detect: tests/bench/bench_detect.c $(USER_OBJ) | $(BUILD)
+	$(CC) $(CPPFLAGS) $(ALL_INC) $(CFLAGS) $(WARN) $< $(USER_OBJ) $(LIBS) -o $@
+
 test: deps all $(BUILD)/asan/exfild $(UNIT_BIN) $(TEST_PROG) $(BUILD)/static/exfild $(FUZZ_BIN)
 	@tests/run-all.sh
 
 test-host: deps all $(BUILD)/asan/exfild $(UNIT_BIN) $(TEST_PROG) $(FUZZ_BIN)
 	@EXFILD_SKIP_QEMU=1 tests/run-all.sh
 
-test-unit: $(UNIT_BIN)
+test-unit: $(UNIT_BIN) $(FUZZ_BIN)
 	@tests/run-all.sh --unit-only
 
 run: deps all
 	@tools/run.sh
 
 bench: deps all $(BUILD)/calib.bpf.o $(BUILD)/tests/bench_send $(BUILD)/tests/bench_geo \
-	$(BUILD)/tests/bench_pipeline
+	$(BUILD)/tests/bench_pipeline $(BUILD)/tests/bench_detect
 	@tools/bench.sh
 
 # The agent under sustained load (SOAK_S seconds, default 600); not in make test.

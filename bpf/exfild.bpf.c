@@ -54,6 +54,14 @@ struct {
 	__type(value, struct loss);
 } losses SEC(".maps");
 
+/* TCP ports that listen: sockets on them were accepted (key_direction). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 8192);
+	__type(key, struct listen_key);
+	__type(value, __s64);	/* listening sockets on the port */
+} listen_ports SEC(".maps");
+
 /* Which flow_cache slot the tracepoint tier uses; flipped by each drain. */
 __u32 parity = 0;
 
@@ -212,7 +220,8 @@ static __always_inline bool same_key(const struct flow_key *a, const struct flow
 {
 	const __u64 *x = (const __u64 *)a, *y = (const __u64 *)b;
 
-	return x[0] == y[0] && x[1] == y[1] && x[2] == y[2];
+	return x[0] == y[0] && x[1] == y[1] && x[2] == y[2] && x[3] == y[3] &&
+	       x[4] == y[4] && x[5] == y[5];
 }
 
 /*
@@ -228,7 +237,34 @@ static __always_inline bool same_key(const struct flow_key *a, const struct flow
  * with the old map. Counts live in exactly one place at a time (a slot or
  * the map) and move within one program run, so none is lost or doubled.
  */
-static __always_inline void account_cached(struct flow_key *key, __s64 sent)
+static __always_inline void key_direction(struct flow_key *key, __u32 netns);
+static __always_inline __u32 sk_netns(struct sock *sk);
+
+/*
+ * Does the slot hold this send's flow? key comes without its direction
+ * (that costs a listen_ports look-up): the slot's key has it, and the same
+ * process, addresses and ports give the same direction, so an ingress slot
+ * is compared with the key as key_direction would make it (grouped: no
+ * client port). A listener that starts meanwhile is seen at the next miss.
+ */
+static __always_inline bool slot_holds(const struct flow_cache *c, struct flow_key *key)
+{
+	__u16 rport = key->rport;
+	bool hit;
+
+	if (c->key.direction != EXFILD_INGRESS)
+		return same_key(&c->key, key);
+	key->direction = EXFILD_INGRESS;
+	key->rport = 0;
+	hit = same_key(&c->key, key);
+	key->direction = EXFILD_EGRESS;
+	key->rport = rport;
+	return hit;
+}
+
+/* tcp_sk: the socket of a TCP send, whose key needs its direction; NULL
+ * for UDP (always egress). */
+static __always_inline void account_cached(struct flow_key *key, __s64 sent, struct sock *tcp_sk)
 {
 	__u32 p = parity;
 	struct flow_cache *c;
@@ -237,13 +273,15 @@ static __always_inline void account_cached(struct flow_key *key, __s64 sent)
 	if (key->tgid == exfild_self_tgid)
 		return;
 	c = bpf_map_lookup_elem(&flow_cache, &p);
-	if (!c) {
-		account(key, sent);
-		return;
-	}
-	if (c->valid && same_key(&c->key, key)) {
+	if (c && c->valid && slot_holds(c, key)) {
 		c->val.bytes += sent;
 		c->val.calls += 1;
+		return;
+	}
+	if (tcp_sk)
+		key_direction(key, sk_netns(tcp_sk));
+	if (!c) {
+		account(key, sent);
 		return;
 	}
 	if (c->valid) {
@@ -270,67 +308,121 @@ static __always_inline int is_v4mapped(const __u8 *a)
 	return w[0] == 0 && w[1] == 0 && w[2] == bpf_htonl(0x0000ffff);
 }
 
-/* Fold ::ffff:a.b.c.d to a.b.c.d so one destination has one key. */
-static __always_inline void key_set_v6(struct flow_key *key, const __u8 *a6)
+/* Copy a 16-byte address, folding ::ffff:a.b.c.d to a.b.c.d; its family. */
+static __always_inline __u8 addr_fold(__u8 *dst, const __u8 *a6)
 {
 	if (is_v4mapped(a6)) {
-		key->family = EXFILD_AF_INET;
-		__builtin_memcpy(key->daddr, a6 + 12, 4);
-	} else {
-		key->family = EXFILD_AF_INET6;
-		__builtin_memcpy(key->daddr, a6, 16);
+		__builtin_memcpy(dst, a6 + 12, 4);
+		return EXFILD_AF_INET;
 	}
+	__builtin_memcpy(dst, a6, 16);
+	return EXFILD_AF_INET6;
+}
+
+/* The peer, from a 16-byte address: one destination has one key. */
+static __always_inline void key_set_v6(struct flow_key *key, const __u8 *a6)
+{
+	key->family = addr_fold(key->raddr, a6);
 }
 
 /*
- * The connected peer of a socket, from BTF-typed pointers (fentry, tp_btf:
- * plain loads, no helper calls). Returns 0 if the socket has no peer.
+ * This host's side, from a 16-byte address, after the peer is set. A
+ * local address of the other family (the IPv6 wildcard of a socket that
+ * sends to an IPv4 peer) stays zero: unknown, user space looks it up.
  */
-static __always_inline int key_from_sk(struct flow_key *key, struct sock *sk)
+static __always_inline void key_set_local_v6(struct flow_key *key, const __u8 *l6)
 {
-	__u16 family = sk->__sk_common.skc_family;
+	__u8 l[16] = {};
 
-	key->dport = bpf_ntohs(sk->__sk_common.skc_dport);
-	if (family == EXFILD_AF_INET) {
-		key->family = EXFILD_AF_INET;
-		*(__u32 *)key->daddr = sk->__sk_common.skc_daddr;
-	} else if (family == EXFILD_AF_INET6) {
-		key_set_v6(key, sk->__sk_common.skc_v6_daddr.in6_u.u6_addr8);
-	} else {
-		return 0;
-	}
-	return 1;
+	if (addr_fold(l, l6) == key->family)
+		__builtin_memcpy(key->laddr, l, 16);
 }
 
-/* The same from an untyped pointer (kprobe tier), through probe reads. */
-static __always_inline int key_from_sk_probe(struct flow_key *key, struct sock *sk)
-{
-	__u16 family = BPF_CORE_READ(sk, __sk_common.skc_family);
-	__u8 a6[16];
+/*
+ * Reading the socket's addresses and ports. fentry and tp_btf programs get
+ * BTF-typed pointers and read with plain loads; kprobes get an untyped
+ * pointer and read through CO-RE probe reads. One body, two readers.
+ */
+#define RD_BTF(p, f) ((p)->f)
+#define RD_BTF_INTO(dst, p, f) __builtin_memcpy(dst, (p)->f, sizeof(*(dst)))
 
-	key->dport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
-	if (family == EXFILD_AF_INET) {
-		key->family = EXFILD_AF_INET;
-		*(__u32 *)key->daddr = BPF_CORE_READ(sk, __sk_common.skc_daddr);
-	} else if (family == EXFILD_AF_INET6) {
-		BPF_CORE_READ_INTO(&a6, sk, __sk_common.skc_v6_daddr.in6_u.u6_addr8);
-		key_set_v6(key, a6);
-	} else {
-		return 0;
-	}
-	return 1;
+#define DEFINE_SK_READERS(sfx, RD, RD_INTO)					\
+/* The connected peer; 0 if the socket is of no family we count. */		\
+static __always_inline int key_remote_from_sk##sfx(struct flow_key *key,	\
+						   struct sock *sk)		\
+{										\
+	__u16 family = RD(sk, __sk_common.skc_family);				\
+	__u8 a6[16];								\
+										\
+	key->rport = bpf_ntohs(RD(sk, __sk_common.skc_dport));			\
+	if (family == EXFILD_AF_INET) {						\
+		key->family = EXFILD_AF_INET;					\
+		*(__u32 *)key->raddr = RD(sk, __sk_common.skc_daddr);		\
+	} else if (family == EXFILD_AF_INET6) {					\
+		RD_INTO(&a6, sk, __sk_common.skc_v6_daddr.in6_u.u6_addr8);	\
+		key_set_v6(key, a6);						\
+	} else {								\
+		return 0;							\
+	}									\
+	return 1;								\
+}										\
+										\
+/* The local address and port (after the peer, whose family it must share). */ \
+static __always_inline void key_local_from_sk##sfx(struct flow_key *key,	\
+						   struct sock *sk)		\
+{										\
+	__u8 a6[16];								\
+										\
+	key->lport = RD(sk, __sk_common.skc_num);				\
+	if (RD(sk, __sk_common.skc_family) == EXFILD_AF_INET) {			\
+		*(__u32 *)key->laddr = RD(sk, __sk_common.skc_rcv_saddr);	\
+	} else {								\
+		RD_INTO(&a6, sk, __sk_common.skc_v6_rcv_saddr.in6_u.u6_addr8);	\
+		key_set_local_v6(key, a6);					\
+	}									\
 }
 
-/* A destination copied into a send_dst, as a key. */
+DEFINE_SK_READERS(, RD_BTF, RD_BTF_INTO)
+DEFINE_SK_READERS(_probe, BPF_CORE_READ, BPF_CORE_READ_INTO)
+
+/* A destination copied into a send_dst, as the peer of a key. */
 static __always_inline void key_from_dst(struct flow_key *key, const struct send_dst *d)
 {
-	key->dport = d->dport;
+	key->rport = d->dport;
 	if (d->family == EXFILD_AF_INET6) {
 		key_set_v6(key, d->daddr);
 	} else {
 		key->family = EXFILD_AF_INET;
-		__builtin_memcpy(key->daddr, d->daddr, 4);
+		__builtin_memcpy(key->raddr, d->daddr, 4);
 	}
+}
+
+/*
+ * Who opened a TCP connection: if its local port listens (in its network
+ * namespace), the socket was accepted and its sends are ingress, grouped
+ * by the service (the client's port is dropped). UDP has no such state:
+ * every UDP send is egress, a server's replies included (README: the UDP
+ * rule).
+ */
+static __always_inline void key_direction(struct flow_key *key, __u32 netns)
+{
+	struct listen_key lk = { .netns = netns, .port = key->lport };
+	__s64 *n = bpf_map_lookup_elem(&listen_ports, &lk);
+
+	if (n && *n > 0) {
+		key->direction = EXFILD_INGRESS;
+		key->rport = 0;
+	}
+}
+
+static __always_inline __u32 sk_netns(struct sock *sk)
+{
+	return sk->__sk_common.skc_net.net->ns.inum;
+}
+
+static __always_inline __u32 sk_netns_probe(struct sock *sk)
+{
+	return BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
 }
 
 /*
@@ -367,7 +459,9 @@ static __always_inline void fexit_tcp(struct sock *sk, int ret)
 {
 	struct flow_key key = { .proto = EXFILD_PROTO_TCP };
 
-	if (ret > 0 && key_from_sk(&key, sk)) {
+	if (ret > 0 && key_remote_from_sk(&key, sk)) {
+		key_local_from_sk(&key, sk);
+		key_direction(&key, sk_netns(sk));
 		key.tgid = current_tgid();
 		account(&key, ret);
 	}
@@ -383,8 +477,9 @@ static __always_inline void fexit_udp(struct sock *sk, struct msghdr *msg, int r
 		return;
 	if (dst_from_msg(&d, msg))
 		key_from_dst(&key, &d);
-	else if (!key_from_sk(&key, sk))
+	else if (!key_remote_from_sk(&key, sk))
 		return;
+	key_local_from_sk(&key, sk);
 	key.tgid = current_tgid();
 	account(&key, ret);
 }
@@ -442,15 +537,22 @@ static __always_inline void kprobe_enter(struct sock *sk, struct msghdr *msg, __
 /* Count the send whose entry arguments are a, then free the slot. */
 static __always_inline void kprobe_finish(__u64 id, struct send_args *a, int ret)
 {
+	struct sock *sk = (struct sock *)a->sk;
 	struct flow_key key = {};
 
 	key.proto = a->proto;
 	key.tgid = id >> 32;
 	if (ret > 0) {
-		if (a->dst.valid) {
+		int have = 1;
+
+		if (a->dst.valid)
 			key_from_dst(&key, &a->dst);
-			account(&key, ret);
-		} else if (key_from_sk_probe(&key, (struct sock *)a->sk)) {
+		else
+			have = key_remote_from_sk_probe(&key, sk);
+		if (have) {
+			key_local_from_sk_probe(&key, sk);
+			if (key.proto == EXFILD_PROTO_TCP)
+				key_direction(&key, sk_netns_probe(sk));
 			account(&key, ret);
 		}
 	}
@@ -591,14 +693,16 @@ int BPF_PROG(tp_sock_send_length, struct sock *sk, int ret, int flags)
 	if (proto == EXFILD_PROTO_UDP && take_dst(&d)) {
 		if (ret > 0) {
 			key_from_dst(&key, &d);
+			key_local_from_sk(&key, sk);
 			key.tgid = d.tgid;
-			account_cached(&key, ret);
+			account_cached(&key, ret, NULL);
 		}
 		return 0;
 	}
-	if (ret > 0 && key_from_sk(&key, sk)) {
+	if (ret > 0 && key_remote_from_sk(&key, sk)) {
+		key_local_from_sk(&key, sk);
 		key.tgid = current_tgid();
-		account_cached(&key, ret);
+		account_cached(&key, ret, proto == EXFILD_PROTO_TCP ? sk : NULL);
 	}
 	return 0;
 }
@@ -722,5 +826,42 @@ int BPF_PROG(tp_exit, struct task_struct *p)
 	event_fill(e, p, PROC_EXIT);
 	e->filename[0] = 0;
 	bpf_ringbuf_submit(e, 0);
+	return 0;
+}
+
+/* ---- listening TCP ports (all tiers) ------------------------------------- */
+
+/*
+ * A TCP socket entering or leaving LISTEN. A listener leaves LISTEN only
+ * for CLOSE: each accepted child is a clone of its listener and reports
+ * LISTEN -> SYN_RECV, which must not count as the listener going away.
+ * listen() on a socket that was never bound chooses its port only after
+ * this fires (port 0 here): such a listener is not seen, and its clients'
+ * connections count as egress.
+ */
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(tp_listen, const struct sock *sk, const int oldstate, const int newstate)
+{
+	struct listen_key lk = {};
+	__s64 one = 1, *n;
+
+	if (sk->sk_protocol != EXFILD_PROTO_TCP ||
+	    (newstate != TCP_LISTEN && !(oldstate == TCP_LISTEN && newstate == TCP_CLOSE)))
+		return 0;
+	lk.netns = sk->__sk_common.skc_net.net->ns.inum;
+	lk.port = sk->__sk_common.skc_num;
+	if (!lk.port)
+		return 0;
+	n = bpf_map_lookup_elem(&listen_ports, &lk);
+	if (newstate == TCP_LISTEN) {
+		if (!n && !bpf_map_update_elem(&listen_ports, &lk, &one, BPF_NOEXIST))
+			return 0;
+		if (!n)	/* another CPU inserted it meanwhile, or the map is full */
+			n = bpf_map_lookup_elem(&listen_ports, &lk);
+		if (n)
+			__sync_fetch_and_add(n, 1);
+	} else if (n) {
+		__sync_fetch_and_add(n, -1);
+	}
 	return 0;
 }

@@ -20,18 +20,42 @@
 #define EXFILD_PROTO_TCP 6
 #define EXFILD_PROTO_UDP 17
 
+/* Who opened the connection, from this host's point of view. */
+#define EXFILD_EGRESS 0		/* this host did (TCP connect; every UDP send) */
+#define EXFILD_INGRESS 1	/* the peer did: a TCP socket on a listening port */
+
 /*
- * One accounting entry: a process sending to one destination.
- * daddr holds 4 bytes (IPv4, network order, rest zero) or 16 (IPv6).
- * IPv4-mapped IPv6 destinations are folded to IPv4 in the kernel.
+ * One accounting entry: a process sending to one peer from one local
+ * address and port. Addresses hold 4 bytes (IPv4, network order, rest
+ * zero) or 16 (IPv6), both of the same family; IPv4-mapped IPv6 addresses
+ * are folded to IPv4 in the kernel. laddr all zero: the socket is bound
+ * to the wildcard address and sent without connecting (unconnected UDP),
+ * so the kernel kept no source address; user space asks the routing table.
+ * Ingress entries are grouped by service: rport is 0, so all connections
+ * of one client address to one local service port share an entry.
  */
 struct flow_key {
 	__u32 tgid;
-	__u16 dport;		/* host byte order */
+	__u16 rport;		/* the peer's port, host byte order; 0 on ingress */
+	__u16 lport;		/* the local port, host byte order */
 	__u8 proto;		/* EXFILD_PROTO_* */
-	__u8 family;		/* EXFILD_AF_* */
-	__u8 daddr[16];
-} __attribute__((aligned(8)));	/* compared as three 64-bit words */
+	__u8 family;		/* EXFILD_AF_*, of both addresses */
+	__u8 direction;		/* EXFILD_EGRESS / EXFILD_INGRESS */
+	__u8 pad[5];
+	__u8 raddr[16];		/* the peer */
+	__u8 laddr[16];		/* this host's side */
+} __attribute__((aligned(8)));	/* compared as six 64-bit words */
+
+/*
+ * A TCP port something listens on, per network namespace: a socket whose
+ * local port listens was accepted, so its sends are ingress. Kept by
+ * tp_btf/inet_sock_set_state (and filled at start from /proc/net/tcp*).
+ */
+struct listen_key {
+	__u32 netns;		/* inode number of the network namespace */
+	__u16 port;		/* host byte order */
+	__u16 pad;
+};
 
 struct flow_val {
 	__u64 bytes;		/* sum of what sends really returned */

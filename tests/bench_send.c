@@ -11,6 +11,7 @@
  *   bench_send --exfild PATH [--calib PATH.bpf.o] [--rounds N] [--secs S]
  */
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -156,8 +157,43 @@ struct prog_stat {
 	__u64 ns, cnt;
 };
 
-/* Programs whose name starts with one of the prefixes. */
-static int prog_stats(const char *const *prefixes, struct prog_stat *out)
+/*
+ * Does process pid hold program id open? Other agents and benchmarks may
+ * run on the same machine with programs of the same names; only the ones
+ * this benchmark loaded (itself or its agent) count. /proc/PID/fdinfo
+ * names the program id of each BPF program fd.
+ */
+static int owns_prog(pid_t pid, __u32 id)
+{
+	char dir[64], path[320], line[128];
+	struct dirent *e;
+	DIR *d;
+	int found = 0;
+
+	snprintf(dir, sizeof(dir), "/proc/%d/fdinfo", (int)pid);
+	d = opendir(dir);
+	while (d && !found && (e = readdir(d))) {
+		FILE *f;
+
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		f = fopen(path, "r");
+		while (f && !found && fgets(line, sizeof(line), f)) {
+			unsigned v;
+
+			found = sscanf(line, "prog_id: %u", &v) == 1 && v == id;
+		}
+		if (f)
+			fclose(f);
+	}
+	if (d)
+		closedir(d);
+	return found;
+}
+
+/* Programs of process owner whose name starts with one of the prefixes. */
+static int prog_stats(pid_t owner, const char *const *prefixes, struct prog_stat *out)
 {
 	__u32 id = 0;
 	int n = 0;
@@ -169,6 +205,10 @@ static int prog_stats(const char *const *prefixes, struct prog_stat *out)
 
 		if (fd < 0)
 			continue;
+		if (!owns_prog(owner, id)) {
+			close(fd);
+			continue;
+		}
 		if (!bpf_obj_get_info_by_fd(fd, &info, &len)) {
 			for (const char *const *p = prefixes; *p; p++) {
 				if (!strncmp(info.name, *p, strlen(*p))) {
@@ -189,16 +229,16 @@ static int prog_stats(const char *const *prefixes, struct prog_stat *out)
  * ns per send: run the loop, and sum delta(ns)/delta(cnt) over the programs
  * that fired about once per send (others fire for unrelated traffic).
  */
-static double cost_per_send(const struct peer *p, enum kind k, const char *const *prefixes,
-			    long sends, char *which, size_t wlen)
+static double cost_per_send(const struct peer *p, enum kind k, pid_t owner,
+			    const char *const *prefixes, long sends, char *which, size_t wlen)
 {
 	struct prog_stat a[MAX_PROGS], b[MAX_PROGS];
-	int na = prog_stats(prefixes, a), nb;
+	int na = prog_stats(owner, prefixes, a), nb;
 	double sum = 0;
 	size_t off = 0;
 
 	send_loop(p, k, 0, sends, NULL);
-	nb = prog_stats(prefixes, b);
+	nb = prog_stats(owner, prefixes, b);
 	which[0] = 0;
 	for (int i = 0; i < nb; i++) {
 		for (int j = 0; j < na; j++) {
@@ -357,15 +397,17 @@ int main(int argc, char **argv)
 		char which[256];
 		double floor_tp, floor_cg;
 
-		floor_tp = cost_per_send(&peer, K_UDP_CONN, calib, sends, which, sizeof(which));
-		floor_cg = cost_per_send(&peer, K_UDP_UNCONN, calib, sends, which, sizeof(which)) - floor_tp;
+		floor_tp = cost_per_send(&peer, K_UDP_CONN, getpid(), calib, sends, which, sizeof(which));
+		floor_cg = cost_per_send(&peer, K_UDP_UNCONN, getpid(), calib, sends, which,
+					 sizeof(which)) - floor_tp;
 		bpf_object__close(o);
 		printf("## In-kernel cost per accounted send (%ld sends each)\n\n", sends);
 		printf("| send | exfild programs (ns per call) | total ns | empty programs on the same hooks | exfild minus empty |\n");
 		printf("|---|---|---|---|---|\n");
 		pid_t a = agent_start(exfild);
 		for (int k = 0; k < K_COUNT; k++) {
-			double cost = cost_per_send(&peer, (enum kind)k, ours, sends, which, sizeof(which));
+			double cost = cost_per_send(&peer, (enum kind)k, a, ours, sends, which,
+						    sizeof(which));
 			double fl = k == K_UDP_UNCONN ? floor_tp + floor_cg : floor_tp;
 
 			printf("| %s | %s | %.0f | %.0f | %.0f |\n", kind_name[k], which, cost, fl, cost - fl);

@@ -212,13 +212,13 @@ if start bpftool-dump-pinned --interval 3600 --pin-path "$PIN"; then
 	spid=$(cat "$T/sender.pid")
 	taskset -c 0 bash -c 'exec 3> /dev/udp/127.0.0.1/10; exec head -c 20 /dev/zero >&3'
 	for m in flows_a flows_b; do bpftool -j map dump pinned "$PIN/$m"; done > "$T/dump" 2>&1
-	n=$(jq -s '[.[][] | .formatted | select(.key.tgid == '"$spid"' and .key.dport == 9 and .key.proto == 17 and
-		.key.family == 2 and .key.daddr[0:4] == [127,0,0,1] and .value.bytes == 10 and
+	n=$(jq -s '[.[][] | .formatted | select(.key.tgid == '"$spid"' and .key.rport == 9 and .key.proto == 17 and
+		.key.family == 2 and .key.raddr[0:4] == [127,0,0,1] and .value.bytes == 10 and
 		.value.calls == 1)] | length' "$T/dump" 2>&1)
 	if [ "$n" = 1 ]; then
 		ok bpftool-dump-pinned
 	else
-		nok bpftool-dump-pinned "expected one flows_a/flows_b entry {tgid $spid, dport 9, proto 17, daddr 127.0.0.1, bytes 10, calls 1}, got $n: $(short "$T/dump")"
+		nok bpftool-dump-pinned "expected one flows_a/flows_b entry {tgid $spid, rport 9, proto 17, raddr 127.0.0.1, bytes 10, calls 1}, got $n: $(short "$T/dump")"
 	fi
 	# A second agent on the same pins is refused, naming the first (issue 7,
 	# defect 5): it would unlink the first's maps and both would count.

@@ -1,9 +1,9 @@
 #!/bin/bash
 # Detection end to end on the live agent: a baseline replayed from 26 hours
 # of recorded flows that end now (a process that sends ~200 KB every
-# 10 minutes to one peer in Japan), then, live, the same process sends a
-# usual amount to its usual peer (no alert) and 20 MB to a peer in Brazil,
-# a country the baseline never saw (an alert, from the first or second
+# 10 minutes to one peer), then, live, the same process sends a usual
+# amount to its usual peer (no alert) and 20 MB to a peer in a country the
+# baseline never saw (an alert, from the first or second
 # drain that holds those bytes, with the fields a SIEM needs).
 # Peers are test hosts in a network namespace this script creates
 # (documentation addresses, mapped to countries by the fixture database).
@@ -33,25 +33,35 @@ wait_for() {	# wait_for CMD: until it succeeds (bounded; the bound only ends a b
 perl tools/mkmmdb.pl --schema city --in tests/fixtures/geo/geo-city.json --out "$T/geo.mmdb" ||
 	bail geo-fixture "mkmmdb failed"
 
-# The peers: 198.51.100.2 (BR) and 203.0.113.2 (JP), in their own namespace.
+# The peers live in their own namespace, in two documentation subnets this
+# host does not use (another test may hold one): the usual peer's and the
+# new one's, each mapped to its country by the fixture database.
+declare -A country=([192.0.2]=DE [198.51.100]=BR [203.0.113]=JP)
+free=()
+for n in 203.0.113 198.51.100 192.0.2; do
+	[ -z "$(ip -o addr show to "$n.0/24")" ] && free+=("$n")
+done
+[ ${#free[@]} -ge 2 ] || bail netns "fewer than two free documentation subnets here: $(ip -o addr show to 192.0.2.0/24; ip -o addr show to 198.51.100.0/24; ip -o addr show to 203.0.113.0/24)"
+U=${free[0]} N=${free[1]}
+USUAL=$U.2 NEW=$N.2 NEWCC=${country[$N]}
 ip netns add "$NS" && ip link add "exdh$$" type veth peer name "exdn$$" &&
 	ip link set "exdn$$" netns "$NS" &&
-	ip addr add 198.51.100.1/24 dev "exdh$$" && ip addr add 203.0.113.1/24 dev "exdh$$" &&
-	ip -n "$NS" addr add 198.51.100.2/24 dev "exdn$$" && ip -n "$NS" addr add 203.0.113.2/24 dev "exdn$$" &&
+	ip addr add "$U.1/24" dev "exdh$$" && ip addr add "$N.1/24" dev "exdh$$" &&
+	ip -n "$NS" addr add "$U.2/24" dev "exdn$$" && ip -n "$NS" addr add "$N.2/24" dev "exdn$$" &&
 	ip link set "exdh$$" up && ip -n "$NS" link set "exdn$$" up && ip -n "$NS" link set lo up ||
-	bail netns "cannot set up the test hosts (198.51.100.0/24 or 203.0.113.0/24 already in use here?)"
+	bail netns "cannot set up the test hosts in $U.0/24 and $N.0/24"
 wait_for '[ "$(cat /sys/class/net/exdh$$/operstate)" = up ]' || bail netns "veth never came up"
 
-# History: 26 h ending now, every 10 min ~200 KB from "traffic" to 203.0.113.2:443.
+# History: 26 h ending now, every 10 min ~200 KB from "traffic" to the usual peer, port 443.
 exe=$(readlink -f "$TR")
 now=$(date +%s)
-awk -v now="$now" -v exe="$exe" 'BEGIN {
+awk -v now="$now" -v exe="$exe" -v peer="$USUAL" -v src="$U.1" 'BEGIN {
 	srand(7);
 	for (t = now - 26 * 3600; t < now - 60; t += 600) {
 		b = 150000 + int(rand() * 100000);
 		ts = strftime("%Y-%m-%dT%H:%M:%S.000Z", t, 1);
 		st = strftime("%Y-%m-%dT%H:%M:%S.000Z", t - 5, 1);
-		printf "{\"@timestamp\":\"%s\",\"event\":{\"kind\":\"event\",\"module\":\"exfild\",\"dataset\":\"exfild.flow\",\"category\":[\"network\"],\"start\":\"%s\",\"end\":\"%s\"},\"host\":{\"name\":\"detect-live\"},\"process\":{\"pid\":4242,\"name\":\"traffic\",\"executable\":\"%s\"},\"user\":{\"id\":\"0\",\"name\":\"root\"},\"network\":{\"transport\":\"tcp\",\"type\":\"ipv4\",\"direction\":\"egress\",\"bytes\":%d},\"source\":{\"ip\":\"203.0.113.1\",\"port\":40000,\"bytes\":%d},\"destination\":{\"ip\":\"203.0.113.2\",\"port\":443}}\n", ts, st, ts, exe, b, b;
+		printf "{\"@timestamp\":\"%s\",\"event\":{\"kind\":\"event\",\"module\":\"exfild\",\"dataset\":\"exfild.flow\",\"category\":[\"network\"],\"start\":\"%s\",\"end\":\"%s\"},\"host\":{\"name\":\"detect-live\"},\"process\":{\"pid\":4242,\"name\":\"traffic\",\"executable\":\"%s\"},\"user\":{\"id\":\"0\",\"name\":\"root\"},\"network\":{\"transport\":\"tcp\",\"type\":\"ipv4\",\"direction\":\"egress\",\"bytes\":%d},\"source\":{\"ip\":\"%s\",\"port\":40000,\"bytes\":%d},\"destination\":{\"ip\":\"%s\",\"port\":443}}\n", ts, st, ts, exe, b, src, b, peer;
 	}
 }' > "$T/history.ndjson"
 mkdir -m 0700 "$T/state"
@@ -75,19 +85,19 @@ else
 fi
 
 # Usual: ~200 KB to the usual peer. Then the exfiltration: 20 MB to Brazil.
-"$TR" tcp4 --dst 203.0.113.2 --port 443 --bytes 200000 --sink-netns "/run/netns/$NS" > "$T/usual.sent" 2> "$T/traffic.err" ||
+"$TR" tcp4 --dst "$USUAL" --port 443 --bytes 200000 --sink-netns "/run/netns/$NS" > "$T/usual.sent" 2> "$T/traffic.err" ||
 	bail usual-send "$(cat "$T/traffic.err")"
-"$TR" tcp4 --dst 198.51.100.2 --port 443 --bytes 20000000 --sink-netns "/run/netns/$NS" > "$T/exfil.sent" 2>> "$T/traffic.err" ||
+"$TR" tcp4 --dst "$NEW" --port 443 --bytes 20000000 --sink-netns "/run/netns/$NS" > "$T/exfil.sent" 2>> "$T/traffic.err" ||
 	bail exfil-send "$(cat "$T/traffic.err")"
-epid=$(sed -n 's/^sent pid=\([0-9]*\) .*dst=198.51.100.2 .*/\1/p' "$T/exfil.sent")
-upid=$(sed -n 's/^sent pid=\([0-9]*\) .*dst=203.0.113.2 .*/\1/p' "$T/usual.sent")
+epid=$(sed -n "s/^sent pid=\\([0-9]*\\) .*dst=$NEW .*/\\1/p" "$T/exfil.sent")
+upid=$(sed -n "s/^sent pid=\\([0-9]*\\) .*dst=$USUAL .*/\\1/p" "$T/usual.sent")
 
 alerts() { jq -c 'select(.event.kind == "alert")' "$T/out.json" 2>/dev/null; }
-if ! wait_for '[ -n "$(alerts | grep -F "\"198.51.100.2\"")" ]'; then
-	nok alert "no alert for 198.51.100.2; agent said: $(grep -i 'alert\|detect' "$T/agent.err" | tail -3 | tr '\n' ' ')"
+if ! wait_for '[ -n "$(alerts | grep -F "\"$NEW\"")" ]'; then
+	nok alert "no alert for $NEW; agent said: $(grep -i 'alert\|detect' "$T/agent.err" | tail -3 | tr '\n' ' ')"
 else
 	ok alert
-	a=$(alerts | grep -F '"198.51.100.2"' | head -1)
+	a=$(alerts | jq -c --arg ip "$NEW" 'select(.destination.ip == $ip)' | head -1)
 	f() { echo "$a" | jq -r "$1"; }
 	check() { if [ "$(f "$2")" = "$3" ]; then ok "alert/$1"; else nok "alert/$1" "$2 is '$(f "$2")', expected '$3'"; fi; }
 	check kind .event.kind alert
@@ -96,9 +106,9 @@ else
 	check tactic .threat.tactic.id TA0010
 	check technique .threat.technique.id T1041
 	check risk .event.risk_score 21
-	check destination .destination.ip 198.51.100.2
+	check destination .destination.ip "$NEW"
 	check port .destination.port 443
-	check country .destination.geo.country_iso_code BR
+	check country .destination.geo.country_iso_code "$NEWCC"
 	check direction .network.direction egress
 	check process .process.pid "$epid"
 	check process-name .process.name traffic
@@ -112,9 +122,9 @@ else
 	# From the drain that made the sum anomalous: at the latest the second
 	# drain holding bytes for that destination.
 	second=$(jq -r --arg p "$epid" 'select(.event.dataset == "exfild.flow" and (.process.pid|tostring) == $p
-		and .destination.ip == "198.51.100.2") | .event.end' "$T/out.json" | sort | sed -n 2p)
+		and .destination.ip == "'"$NEW"'") | .event.end' "$T/out.json" | sort | sed -n 2p)
 	first=$(jq -r --arg p "$epid" 'select(.event.dataset == "exfild.flow" and (.process.pid|tostring) == $p
-		and .destination.ip == "198.51.100.2") | .event.end' "$T/out.json" | sort | sed -n 1p)
+		and .destination.ip == "'"$NEW"'") | .event.end' "$T/out.json" | sort | sed -n 1p)
 	at=$(f '."@timestamp"')
 	if [ -n "$first" ] && { [ "$at" = "$first" ] || [ "$at" = "$second" ]; }; then
 		ok alert/within-two-drains
@@ -124,7 +134,7 @@ else
 fi
 # (An alert may list the usual peer among the others in its port or
 # country; it must not be about it.)
-n=$(alerts | jq -r 'select(.destination.ip == "203.0.113.2") | .event.id' | wc -l)
+n=$(alerts | jq -r --arg ip "$USUAL" 'select(.destination.ip == $ip) | .event.id' | wc -l)
 if [ "$n" = 0 ]; then ok usual-no-alert; else nok usual-no-alert "$n alert(s) about the usual peer (pid $upid)"; fi
 
 kill -TERM "$agent"

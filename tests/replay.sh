@@ -137,3 +137,13 @@ a = [json.loads(l) for l in open(sys.argv[1])]
 ok = any(r["host"] == {"name": "10.0.0.5", "ip": ["10.0.0.5"]} and r["destination"]["ip"] == "203.0.113.9" for r in a)
 sys.exit(0 if ok else 1)' "$T/zeek-alerts.json" 2>/dev/null; then ok zeek-alert-host-ip; else
 	nok zeek-alert-host-ip "no alert with host {name,ip} 10.0.0.5: $(head -c 300 "$T/zeek-alerts.json" 2>/dev/null)"; fi
+# The config file gives geoip, include_reserved and output; errors name file and line.
+printf 'output = "file:%s/fromconf.json";\ninclude_reserved = true;\n' "$T" > "$T/replay.conf"
+"$X" replay --config "$T/replay.conf" --flows "$FIX/conn.log" 2>/dev/null
+count config-applies "$T/fromconf.json" 6
+printf 'include_reserved = true;\nbogus_key = 1;\n' > "$T/bad.conf"
+expect config-unknown-key 2 "bad.conf:2: unknown key 'bogus_key'" "$X" replay --config="$T/bad.conf" "$FIX/conn.log"
+# ... and the detection settings, which the command line overrides.
+printf 'alert_threshold = 100;\n' > "$T/quiet.conf"
+expect config-threshold 0 " 0 alerts" "${RP[@]}" --config "$T/quiet.conf" "$T/day1.ndjson" "$T/day2.ndjson"
+expect cli-over-config 0 " [1-9][0-9]* alerts?," "${RP[@]}" --config "$T/quiet.conf" --alert-threshold 75 "$T/day1.ndjson" "$T/day2.ndjson"

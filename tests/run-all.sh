@@ -71,12 +71,12 @@ for src in $(find tests/unit -name 'test_*.c' | sort); do
 done
 
 run_suite layers tests/layers.sh
+run_suite install tests/install.sh
+run_suite lint tests/lint.sh
+# Every fuzz harness over its seeds (each crash found so far is one).
+run_suite fuzz-seeds tests/fuzz.sh --seeds
 
 if [ "${1:-}" != --unit-only ]; then
-	run_suite install tests/install.sh
-	run_suite lint tests/lint.sh
-	# Every fuzz harness over its seeds (each crash found so far is one).
-	run_suite fuzz-seeds tests/fuzz.sh --seeds
 	run_suite cli tests/cli.sh "$B/asan/exfild"
 	run_suite replay tests/replay.sh "$B/asan/exfild"
 	# Delivery: real receivers (rsyslog) on loopback, full disks, stalled readers.

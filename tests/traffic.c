@@ -7,11 +7,18 @@
  * summed from the return values of its own syscalls:
  *
  *   sent pid=P transport=tcp|udp dst=IP port=N bytes=N calls=N comm=NAME start=TICKS
- *        [acked=N] [pieces=N] [argv=A,B,...]
+ *        src=IP sports=N[,N...] [direction=ingress] [acked=N] [pieces=N] [uid=N]
+ *        [argv=A,B,...]
+ *
+ * src is the local address the packets left from and sports the local
+ * ports of the sockets that sent (exfild's source.ip / source.port);
+ * direction=ingress marks what a server sent on connections its peers
+ * opened (dst is then the peer, port this host's service port).
  *
  * start is the sender's start time (/proc/PID/stat field 22, read before it
  * is reaped); argv is given for a sender that exec'd with another argv than
- * traffic's own (short-exec's child). pieces (sendfile, splice): the page
+ * traffic's own (short-exec's child); uid for sends made as another uid
+ * than the one the process started with (setuid). pieces (sendfile, splice): the page
  * pieces the file ranges sent span, summed over the calls: kernels before
  * 6.5 hand a socket one tcp_sendpage() call per piece.
  *
@@ -83,10 +90,17 @@ struct addr {
 	socklen_t len;
 };
 
+#define MAX_PORTS	MAX_THREADS
+
 struct tot {
 	long long bytes;
 	long long calls;
 	long long acked;	/* TCP only, -1 otherwise */
+	/* Where the sends left from: the first socket's local address, and
+	 * the local port of each socket (see note_local). */
+	struct addr src;
+	int ports[MAX_PORTS];
+	int nports;
 	long long pieces;	/* sendfile/splice: page-cache pages each call spanned */
 };
 
@@ -194,6 +208,73 @@ static void addr_str(const struct addr *a, char *out, size_t n)
 		inet_ntop(AF_INET6, &s6->sin6_addr, out, n);
 }
 
+/* A local port, once. */
+static void add_port(struct tot *t, int port)
+{
+	for (int i = 0; i < t->nports; i++)
+		if (t->ports[i] == port)
+			return;
+	if (t->nports < MAX_PORTS)
+		t->ports[t->nports++] = port;
+}
+
+/* Remember the local side of a socket that has sent (getsockname is
+ * async-signal-safe: the short case calls this in a forked child). */
+static void note_local(struct tot *t, int fd)
+{
+	struct addr l = { .len = sizeof(l.ss) };
+
+	if (getsockname(fd, (struct sockaddr *)&l.ss, &l.len) != 0)
+		return;
+	if (!t->nports)
+		t->src = l;
+	add_port(t, get_port(&l));
+}
+
+/* Sum of two totals of the same destination. */
+static void tot_add(struct tot *t, const struct tot *x)
+{
+	t->bytes += x->bytes;
+	t->calls += x->calls;
+	t->pieces += x->pieces;
+	if (x->acked >= 0)
+		t->acked = (t->acked < 0 ? 0 : t->acked) + x->acked;
+	if (!t->nports)
+		t->src = x->src;
+	for (int i = 0; i < x->nports; i++)
+		add_port(t, x->ports[i]);
+}
+
+static int is_wildcard(const struct addr *a)
+{
+	if (addr_family(a) == AF_INET)
+		return ((const struct sockaddr_in *)&a->ss)->sin_addr.s_addr == htonl(INADDR_ANY);
+	return IN6_IS_ADDR_UNSPECIFIED(&((const struct sockaddr_in6 *)&a->ss)->sin6_addr);
+}
+
+/*
+ * The local address as printed. A socket bound to the wildcard that never
+ * connected names none: the packets left from the address the routing
+ * table chose for dst, which a UDP socket connected to dst reports.
+ */
+static void src_str(const struct tot *t, const struct addr *dst, char *out, size_t n)
+{
+	struct addr r = { .len = sizeof(r.ss) };
+	int fd;
+
+	if (t->nports && !is_wildcard(&t->src)) {
+		addr_str(&t->src, out, n);
+		return;
+	}
+	snprintf(out, n, "?");
+	fd = socket(addr_family(dst), SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd >= 0 && connect(fd, (const struct sockaddr *)&dst->ss, dst->len) == 0 &&
+	    getsockname(fd, (struct sockaddr *)&r.ss, &r.len) == 0)
+		addr_str(&r, out, n);
+	if (fd >= 0)
+		close(fd);
+}
+
 /* Field 22 of /proc/PID/stat: start time in clock ticks since boot; -1 if unknown. */
 static long long start_ticks(pid_t pid)
 {
@@ -219,22 +300,48 @@ static long long start_ticks(pid_t pid)
 	return (long long)v;
 }
 
-static void print_line_ex(pid_t pid, long long start, int proto, const struct addr *a,
-			  const struct tot *t, const char *comm, const char *argv)
-{
-	char ip[INET6_ADDRSTRLEN];
+static int line_uid = -1;	/* setuid: the uid the next line's sends ran as */
 
-	addr_str(a, ip, sizeof(ip));
-	printf("sent pid=%d transport=%s dst=%s port=%d bytes=%lld calls=%lld comm=%s start=%lld",
-	       (int)pid, proto == SOCK_STREAM ? "tcp" : "udp", ip, get_port(a),
-	       t->bytes, t->calls, comm, start);
+/*
+ * One line. port is the service port: the peer's for what this host
+ * opened, this host's own for what a peer opened (ingress: a server's
+ * answers to the client at peer).
+ */
+static void print_sent_ex(pid_t pid, long long start, int proto, const struct addr *peer, int port,
+			  int ingress, const struct tot *t, const char *comm, const char *argv)
+{
+	char ip[INET6_ADDRSTRLEN], src[INET6_ADDRSTRLEN];
+
+	addr_str(peer, ip, sizeof(ip));
+	src_str(t, peer, src, sizeof(src));
+	printf("sent pid=%d transport=%s dst=%s port=%d bytes=%lld calls=%lld comm=%s start=%lld "
+	       "src=%s sports=", (int)pid, proto == SOCK_STREAM ? "tcp" : "udp", ip, port,
+	       t->bytes, t->calls, comm, start, src);
+	for (int i = 0; i < t->nports; i++)
+		printf("%s%d", i ? "," : "", t->ports[i]);
+	if (ingress)
+		printf(" direction=ingress");
 	if (t->acked >= 0)
 		printf(" acked=%lld", t->acked);
 	if (t->pieces > 0)
 		printf(" pieces=%lld", t->pieces);
+	if (line_uid >= 0)
+		printf(" uid=%d", line_uid);
 	if (argv)
 		printf(" argv=%s", argv);
 	putchar('\n');
+}
+
+static void print_line_ex(pid_t pid, long long start, int proto, const struct addr *a,
+			  const struct tot *t, const char *comm, const char *argv)
+{
+	print_sent_ex(pid, start, proto, a, get_port(a), 0, t, comm, argv);
+}
+
+static void print_sent(pid_t pid, int proto, const struct addr *peer, int port, int ingress,
+		       const struct tot *t, const char *comm)
+{
+	print_sent_ex(pid, start_ticks(pid), proto, peer, port, ingress, t, comm, NULL);
 }
 
 /* A line for this process (or a child not reaped yet: start is read now). */
@@ -450,15 +557,17 @@ static void send_loop(int fd, enum how how, const struct addr *dst,
 		t->calls++;
 		left -= r;
 	}
+	note_local(t, fd);
 }
 
 /*
  * Wait (bounded) until the peer acked all `sent` bytes; return the acked
- * count. tcpi_bytes_acked also counts the SYN's sequence number, so one is
- * subtracted: what is left is payload only. Measured before close, so the
- * FIN is not in it.
+ * count. On a socket that connected, tcpi_bytes_acked also counts the
+ * SYN's sequence number, so one is subtracted: what is left is payload
+ * only (an accepted socket's count starts after its SYN-ACK). Measured
+ * before close, so the FIN is not in it.
  */
-static long long tcp_acked(int fd, long long sent)
+static long long tcp_acked_as(int fd, long long sent, int connected)
 {
 	long long deadline = now_ms() + ACK_WAIT_MS, acked = -1;
 
@@ -471,11 +580,16 @@ static long long tcp_acked(int fd, long long sent)
 			die("TCP_INFO: %s", strerror(errno));
 		if (len < offsetof(struct tcp_info, tcpi_bytes_acked) + sizeof(ti.tcpi_bytes_acked))
 			die("kernel has no tcpi_bytes_acked");
-		acked = ti.tcpi_bytes_acked > 0 ? (long long)ti.tcpi_bytes_acked - 1 : 0;
+		acked = (long long)ti.tcpi_bytes_acked - (connected && ti.tcpi_bytes_acked > 0);
 		if (acked >= sent || now_ms() > deadline)
 			return acked;
 		usleep(1000);
 	}
+}
+
+static long long tcp_acked(int fd, long long sent)
+{
+	return tcp_acked_as(fd, sent, 1);
 }
 
 /* One TCP connection: connect, send, wait for acks, close. */
@@ -487,9 +601,7 @@ static void tcp_one(const struct addr *dst, enum how how, struct tot *t)
 	send_loop(fd, how, dst, o.bytes, chunk_of(o.bytes, o.count), &mine);
 	mine.acked = tcp_acked(fd, mine.bytes);
 	close(fd);
-	t->bytes += mine.bytes;
-	t->calls += mine.calls;
-	t->acked = (t->acked < 0 ? 0 : t->acked) + mine.acked;
+	tot_add(t, &mine);
 }
 
 /* Pages of the file that [off, off + len) touches. */
@@ -547,6 +659,7 @@ static void tcp_sendfile(const struct addr *dst, struct tot *t)
 		t->calls++;
 		t->pieces += page_pieces(at, r);
 	}
+	note_local(t, fd);
 	t->acked = tcp_acked(fd, t->bytes);
 	close(fd);
 	close(file);
@@ -582,6 +695,7 @@ static void tcp_splice(const struct addr *dst, struct tot *t)
 			in -= r;
 		}
 	}
+	note_local(t, fd);
 	t->acked = tcp_acked(fd, t->bytes);
 	close(fd);
 	close(p[0]);
@@ -694,6 +808,8 @@ static void case_sendmmsg(void)
 		}
 		done += r;
 	}
+	note_local(&t[0], fd);
+	note_local(&t[1], fd);
 	close(fd);
 	print_line(getpid(), SOCK_DGRAM, &d[0], &t[0], comm);
 	print_line(getpid(), SOCK_DGRAM, &d[1], &t[1], comm);
@@ -734,6 +850,8 @@ static void case_udp_conn_sendto(void)
 		t[which].bytes += r;
 		t[which].calls++;
 	}
+	note_local(&t[0], fd);
+	note_local(&t[1], fd);
 	close(fd);
 	print_line(getpid(), SOCK_DGRAM, &d[0], &t[0], comm);
 	print_line(getpid(), SOCK_DGRAM, &d[1], &t[1], comm);
@@ -770,9 +888,7 @@ static void case_threads(void)
 	}
 	for (int i = 0; i < o.threads; i++) {
 		pthread_join(th[i], NULL);
-		t.bytes += per[i].bytes;
-		t.calls += per[i].calls;
-		t.acked = (t.acked < 0 ? 0 : t.acked) + per[i].acked;
+		tot_add(&t, &per[i]);
 	}
 	print_line(getpid(), SOCK_STREAM, &dst_addr, &t, comm);
 }
@@ -849,6 +965,7 @@ static void case_short(void)
 			sh->t.calls++;
 			left -= r;
 		}
+		note_local(&sh->t, fd);
 		_exit(0);
 	}
 	start = wait_child_start(pid);
@@ -860,7 +977,7 @@ static void case_short(void)
 static void case_short_exec(void)
 {
 	char self[4096], a_port[16], a_bytes[32], a_count[16], a_fd[16], ip[INET6_ADDRSTRLEN];
-	char rep[128], ccomm[16] = "", args[4400];
+	char rep[192], ccomm[16] = "", args[4400];
 	struct tot t = { .acked = -1 };
 	long long start;
 	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1), got = 0;
@@ -908,8 +1025,10 @@ static void case_short_exec(void)
 	rep[got] = '\0';
 	close(p[0]);
 	start = wait_child_start(pid);
-	if (sscanf(rep, "%lld %lld %lld %15s", &t.bytes, &t.calls, &t.acked, ccomm) != 4)
+	if (sscanf(rep, "%lld %lld %lld %15s %45s %d", &t.bytes, &t.calls, &t.acked, ccomm,
+		   ip, &t.ports[0]) != 6 || parse_addr(ip, t.ports[0], &t.src) != 0)
 		die("child report unreadable: '%s'", rep);
+	t.nports = 1;
 	print_line_ex(pid, start, SOCK_STREAM, &dst_addr, &t, ccomm, args);
 }
 
@@ -917,7 +1036,7 @@ static void case_short_exec(void)
 static void child_tcp(void)
 {
 	struct tot t = { .acked = -1 };
-	char rep[128];
+	char rep[192], ip[INET6_ADDRSTRLEN];
 	int n;
 
 	if (o.wait_go) {
@@ -932,7 +1051,9 @@ static void child_tcp(void)
 	} else {
 		tcp_one(&dst_addr, H_SEND, &t);
 	}
-	n = snprintf(rep, sizeof(rep), "%lld %lld %lld %s\n", t.bytes, t.calls, t.acked, comm);
+	addr_str(&t.src, ip, sizeof(ip));
+	n = snprintf(rep, sizeof(rep), "%lld %lld %lld %s %s %d\n", t.bytes, t.calls, t.acked,
+		     comm, ip, t.ports[0]);
 	if (o.report_fd < 0 || write(o.report_fd, rep, n) != n)
 		die("cannot report to the parent");
 }
@@ -961,6 +1082,7 @@ static void case_many(void)
 		if (r <= 0)
 			die("sendto %s: %s", ip, r < 0 ? strerror(errno) : "returned 0");
 		t = (struct tot){ .bytes = r, .calls = 1, .acked = -1 };
+		note_local(&t, fd);
 		print_line(getpid(), SOCK_DGRAM, &d[i], &t, comm);
 	}
 	close(fd);
@@ -1032,13 +1154,171 @@ static void case_race(void)
 		struct tot *x = i < RACE_TCP ? &tcp : &udp;
 
 		pthread_join(th[i], NULL);
-		x->bytes += r[i].t.bytes;
-		x->calls += r[i].t.calls;
-		if (i < RACE_TCP)
-			x->acked += r[i].t.acked;
+		tot_add(x, &r[i].t);
 	}
 	print_line(getpid(), SOCK_STREAM, &dst_addr, &tcp, comm);
 	print_line(getpid(), SOCK_DGRAM, &u, &udp, comm);
+}
+
+/*
+ * setuid: a marker as root, then (once the test says go) setresuid to
+ * nobody and a payload to a second receiver: that record's user.id is the
+ * uid of its first send (65534), not the process's uid when it started.
+ */
+#define SETUID_UID 65534
+
+static void case_setuid(void)
+{
+	struct addr d2 = dst_addr;
+	struct tot m = { .acked = -1 }, t = { .acked = -1 };
+	long long start = start_ticks(getpid());	/* before: nobody may not read it */
+	int fd;
+
+	rx_for_dst(SOCK_DGRAM);
+	set_port(&d2, 0);
+	set_port(&d2, start_rx(SOCK_DGRAM, &d2));
+	fd = sock_to(SOCK_DGRAM, &dst_addr, 1);
+	send_loop(fd, H_SEND, &dst_addr, 1, 1, &m);
+	close(fd);
+	if (o.wait_go)
+		wait_go();
+	if (setresuid(SETUID_UID, SETUID_UID, SETUID_UID) != 0)
+		die("setresuid: %s", strerror(errno));
+	fd = sock_to(SOCK_DGRAM, &d2, 1);
+	send_loop(fd, H_SEND, &d2, o.bytes, chunk_of(o.bytes, o.count), &t);
+	close(fd);
+	print_line_ex(getpid(), start, SOCK_DGRAM, &dst_addr, &m, comm, NULL);
+	line_uid = SETUID_UID;
+	print_line_ex(getpid(), start, SOCK_DGRAM, &d2, &t, comm, NULL);
+	line_uid = -1;
+}
+
+/*
+ * accept4: this process is also a TCP server, listening on the wildcard
+ * address. Client i, bound to 127.0.0.(11+i), connects to 127.0.0.(21+i)
+ * (the first client twice), sends 100 bytes, and the server answers
+ * connection k with --bytes + 1000 * k bytes. The clients' sends are
+ * egress; the server's answers are ingress (the peers opened the
+ * connections), one line per client: the two connections of the first
+ * client make one total, as exfild groups them by service. Distinct
+ * addresses on both sides keep every line's records apart.
+ */
+#define ACCEPT_CLIENTS	3
+#define ACCEPT_CONNS	4
+#define ACCEPT_ASK	100
+
+struct reader {
+	int fd;
+	long long n;
+};
+
+/* The client reads its answer meanwhile, so the server never blocks. */
+static void *read_exactly(void *arg)
+{
+	struct reader *rd = arg;
+	long long n = rd->n;
+	int fd = rd->fd;
+	char b[65536];
+
+	while (n > 0) {
+		ssize_t r = read(fd, b, n < (long long)sizeof(b) ? (size_t)n : sizeof(b));
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			die("read answer: %s", r < 0 ? strerror(errno) : "early EOF");
+		n -= r;
+	}
+	return NULL;
+}
+
+/*
+ * The UDP rule, both ways: a client at 127.0.0.14 sends to a server at
+ * 127.0.0.24, which answers from its service port. UDP has no connection
+ * state, so both sends are egress: the client's to the service port, the
+ * server's from it to the client's port.
+ */
+#define UDP_ASK		300
+#define UDP_ANSWER	700
+
+static void udp_both_ways(void)
+{
+	struct addr c, sv, from = { .len = sizeof(from.ss) };
+	struct tot ask = { .acked = -1 }, answer = { .acked = -1 };
+	int cfd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	int sfd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	parse_addr("127.0.0.14", 0, &c);
+	parse_addr("127.0.0.24", 0, &sv);
+	if (cfd < 0 || sfd < 0 || bind(cfd, (struct sockaddr *)&c.ss, c.len) ||
+	    bind(sfd, (struct sockaddr *)&sv.ss, sv.len) ||
+	    getsockname(sfd, (struct sockaddr *)&sv.ss, &sv.len))
+		die("udp sockets: %s", strerror(errno));
+	send_loop(cfd, H_SENDTO, &sv, UDP_ASK, UDP_ASK, &ask);
+	if (recvfrom(sfd, buf, UDP_ASK, 0, (struct sockaddr *)&from.ss, &from.len) != UDP_ASK)
+		die("udp recvfrom: %s", strerror(errno));
+	send_loop(sfd, H_SENDTO, &from, UDP_ANSWER, UDP_ANSWER, &answer);
+	if (recv(cfd, buf, UDP_ANSWER, 0) != UDP_ANSWER)
+		die("udp recv: %s", strerror(errno));
+	close(cfd);
+	close(sfd);
+	print_line(getpid(), SOCK_DGRAM, &sv, &ask, comm);
+	print_line(getpid(), SOCK_DGRAM, &from, &answer, comm);
+}
+
+static void case_accept(void)
+{
+	struct tot ask[ACCEPT_CLIENTS], answer[ACCEPT_CLIENTS];
+	struct addr client[ACCEPT_CLIENTS], server[ACCEPT_CLIENTS], srv = any_addr(AF_INET, o.port);
+	int one = 1, lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	if (lfd < 0 || setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
+	    bind(lfd, (struct sockaddr *)&srv.ss, srv.len) || listen(lfd, ACCEPT_CONNS) ||
+	    getsockname(lfd, (struct sockaddr *)&srv.ss, &srv.len))
+		die("server socket: %s", strerror(errno));
+	for (int i = 0; i < ACCEPT_CLIENTS; i++) {
+		char ip[32];
+
+		snprintf(ip, sizeof(ip), "127.0.0.%d", 11 + i);
+		parse_addr(ip, 0, &client[i]);
+		snprintf(ip, sizeof(ip), "127.0.0.%d", 21 + i);
+		parse_addr(ip, get_port(&srv), &server[i]);
+		ask[i] = answer[i] = (struct tot){ .acked = 0 };
+	}
+	for (int k = 0; k < ACCEPT_CONNS; k++) {
+		int who = k % ACCEPT_CLIENTS, cfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), afd;
+		long long n = o.bytes + 1000LL * k;
+		struct tot mine = { .acked = 0 };
+		struct reader rd = { cfd, n };
+		pthread_t th;
+
+		if (cfd < 0 || bind(cfd, (struct sockaddr *)&client[who].ss, client[who].len) ||
+		    connect(cfd, (struct sockaddr *)&server[who].ss, server[who].len))
+			die("client %d: %s", who, strerror(errno));
+		send_loop(cfd, H_SEND, &server[who], ACCEPT_ASK, ACCEPT_ASK, &mine);
+		mine.acked = tcp_acked(cfd, mine.bytes);
+		tot_add(&ask[who], &mine);
+		do
+			afd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+		while (afd < 0 && errno == EINTR);
+		if (afd < 0)
+			die("accept: %s", strerror(errno));
+		mine = (struct tot){ .acked = 0 };
+		if (pthread_create(&th, NULL, read_exactly, &rd) != 0)
+			die("pthread_create: %s", strerror(errno));
+		send_loop(afd, H_SEND, &client[who], n, chunk_of(o.bytes, o.count), &mine);
+		pthread_join(th, NULL);
+		mine.acked = tcp_acked_as(afd, mine.bytes, 0);
+		tot_add(&answer[who], &mine);
+		close(afd);
+		close(cfd);
+	}
+	close(lfd);
+	udp_both_ways();
+	for (int i = 0; i < ACCEPT_CLIENTS; i++) {
+		print_line(getpid(), SOCK_STREAM, &server[i], &ask[i], comm);
+		print_sent(getpid(), SOCK_STREAM, &client[i], get_port(&srv), 1, &answer[i], comm);
+	}
 }
 
 /*
@@ -1107,7 +1387,10 @@ static void usage(void)
 		"       udp6-conn-sendto v4mapped\n"
 		"       sendmmsg writev sendfile splice write threads short short-exec many fill\n"
 		"       not-counted (UDP-Lite, raw, with --mptcp MPTCP: no record may say them)\n"
-		"       drain-race (sends for --seconds S, default 3.5, at most 30)\n");
+		"       setuid (a marker as root, then with --wait-go's go a payload as 65534)\n"
+		"       drain-race (sends for --seconds S, default 3.5, at most 30)\n"
+		"       accept4 (a TCP server answering clients from 127.0.0.11-13, and\n"
+		"       a UDP exchange 127.0.0.14 <-> 127.0.0.24)\n");
 	exit(2);
 }
 
@@ -1260,8 +1543,12 @@ int main(int argc, char **argv)
 		case_many();
 	else if (is("drain-race"))
 		case_race();
+	else if (is("accept4"))
+		case_accept();
 	else if (is("not-counted"))
 		case_not_counted();
+	else if (is("setuid"))
+		case_setuid();
 	else
 		usage();
 	if (fflush(stdout) != 0)

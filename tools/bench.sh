@@ -20,6 +20,10 @@ echo
 # The synthetic City database bench_geo built (build/bench/geo-bench.mmdb).
 build/tests/bench_pipeline build/bench/geo-bench.mmdb
 echo
+echo "## Detection"
+echo
+build/tests/bench_detect
+echo
 echo "## Replay throughput"
 echo
 tools/bench-replay.sh

@@ -24,6 +24,7 @@ give byte-identical files.
 """
 import argparse
 import gzip
+import io
 import json
 import math
 import os
@@ -143,6 +144,7 @@ class Host:
         self.procs = {}
         self.next_pid = 1000 + rng.randrange(5000)
         self.scale = 1.0         # activity multiplier (benchmarks: a busy host)
+        self.size_mult = 1.0     # benign bytes multiplier (--perturb)
 
     def proc(self, name, exe, user="root", uid=0):
         if name not in self.procs:
@@ -150,14 +152,15 @@ class Host:
             self.next_pid += 7
         return self.procs[name]
 
-    def send(self, start, dur, proc, peer_ip, port, proto, sent, recv=0):
-        self.conns.append((start, max(dur, 0.001), proc, peer_ip, port, proto, int(sent), int(recv),
-                           False, 0))
+    def send(self, start, dur, proc, peer_ip, port, proto, sent, recv=0, benign=True):
+        m = self.size_mult if benign else 1.0
+        self.conns.append((start, max(dur, 0.001), proc, peer_ip, port, proto, int(sent * m),
+                           int(recv), False, 0))
 
     def serve(self, start, dur, proc, client_ip, cport, port, sent, recv):
         """A connection a client opened to this host's service."""
-        self.conns.append((start, max(dur, 0.001), proc, client_ip, port, "tcp", int(sent),
-                           int(recv), True, cport))
+        self.conns.append((start, max(dur, 0.001), proc, client_ip, port, "tcp",
+                           int(sent * self.size_mult), int(recv), True, cport))
 
 
 def lognormal(rng, median, sigma):
@@ -423,7 +426,7 @@ def inject(h, rng, days, familiar, n):
                 left -= part
         for t, part in chunks:
             dur = part / (rng.uniform(2, 20) * MB) if not slow else rng.uniform(1, 20)
-            h.send(t, dur, p, ip, port, "tcp", part, 2e3)
+            h.send(t, dur, p, ip, port, "tcp", part, 2e3, benign=False)
         labels.append({"id": "%s-x%d" % (h.name, k), "host": h.name, "host_ip": h.ip,
                        "country": iso, "country_kind": "new" if new else "rare",
                        "shape": "slow" if slow else "burst", "bytes": size, "ip": ip,
@@ -461,6 +464,14 @@ def intervals(start, dur, sent):
     return out
 
 
+def gz_text(path):
+    """A gzip text file with no time stamp or name in its header, so that
+    the same scenario is the same bytes wherever and whenever it is made."""
+    raw = open(path, "wb")
+    return io.TextIOWrapper(gzip.GzipFile(filename="", mode="wb", fileobj=raw, compresslevel=1,
+                                          mtime=0), encoding="utf-8", newline="\n"), raw
+
+
 def write_ndjson(h, path):
     agg = {}
     for (start, dur, p, ip, port, proto, sent, recv, ingress, cport) in h.conns:
@@ -473,7 +484,8 @@ def write_ndjson(h, path):
                 a[0] = min(a[0], first)
             else:
                 agg[key] = [first, part, 1, p]
-    with gzip.open(path, "wt", compresslevel=1) as f:
+    f, raw = gz_text(path)
+    with raw, f:
         for key in sorted(agg, key=lambda k: (k[0], k[1], k[2], k[3], k[4], k[5], k[6])):
             drain, _, ip, port, proto, ingress, cport = key
             first, part, calls, p = agg[key]
@@ -526,7 +538,8 @@ def write_zeek(h, path, rng, as_json=False):
                str(pk_r), str(int(rb) + 40 * pk_r), "(empty)"]
         lines.append((written, n, row))
     lines.sort(key=lambda x: (x[0], x[1]))
-    with gzip.open(path, "wt", compresslevel=1) as f:
+    f, raw = gz_text(path)
+    with raw, f:
         if not as_json:
             f.write("#separator \\x09\n#set_separator\t,\n#empty_field\t(empty)\n"
                     "#unset_field\t-\n#path\tconn\n#open\t%s\n" % zeek_date(EPOCH))
@@ -575,6 +588,9 @@ def main():
     ap.add_argument("--out", required=True)
     ap.add_argument("--zeek-json", action="store_true", help="also write conn.json.gz")
     ap.add_argument("--geo", action="store_true", help="also write geo.json")
+    ap.add_argument("--perturb", action="store_true",
+                    help="held-out variant: the seed also scales benign sizes (0.5x-2x) and "
+                         "activity (0.5x-2x), so a model cannot lean on the defaults")
     ap.add_argument("--scale", type=float, default=1.0,
                     help="multiply the laptop's pages and the web server's clients (benchmarks)")
     a = ap.parse_args()
@@ -584,6 +600,10 @@ def main():
     rng = random.Random("%s/%d" % (a.profile, a.seed))
     h = Host(a.profile, a.seed, rng)
     h.scale = a.scale
+    if a.perturb:
+        prng = random.Random("perturb/%s/%d" % (a.profile, a.seed))
+        h.size_mult = math.exp(prng.uniform(math.log(0.5), math.log(2)))
+        h.scale *= math.exp(prng.uniform(math.log(0.5), math.log(2)))
     familiar = GEN[a.profile](h, rng, a.days)
     labels = inject(h, rng, a.days, familiar, a.injections)
     # where each injection became anomalous, per format (see anomalous_at)

@@ -66,8 +66,11 @@ static struct flow *make_flows(long n, const pid_t *pids, int np)
 		} while (a[0] == 0 || a[0] >= 224 || scope_reserved(FLOW_AF_INET, a));
 		k->tgid = (uint32_t)pids[i % np];
 		k->family = FLOW_AF_INET;
-		memcpy(k->daddr, a, 16);
-		k->dport = (uint16_t)(443 + (x >> 24) % 4);
+		memcpy(k->raddr, a, 16);
+		k->rport = (uint16_t)(443 + (x >> 24) % 4);
+		/* This host's side: one address, an ephemeral port per flow. */
+		memcpy(k->laddr, (const uint8_t[4]){ 192, 0, 2, 10 }, 4);
+		k->lport = (uint16_t)(32768 + i % 28000);
 		k->proto = (x & 1) ? FLOW_PROTO_TCP : FLOW_PROTO_UDP;
 		f[i].val.bytes = 1000 + (x >> 8) % 1000000;
 		f[i].val.calls = 1 + (x >> 16) % 50;

@@ -48,6 +48,22 @@ else
 	nok empty-output-list-refused "exit $rc: $(head -c 300 "$T/empty.err")"
 fi
 
+# Another process holds the spool (a running agent): test-alert refuses,
+# in one line, rather than send alerts without the spool's guarantee.
+mkdir -m 700 "$T/st-held"
+exec 8> "$T/st-held/alerts.lock"
+chmod 600 "$T/st-held/alerts.lock"
+flock -x 8
+"$X" test-alert --state-dir "$T/st-held" --output "file:$T/held.json" > /dev/null 2> "$T/held.err"
+rc=$?
+exec 8>&-
+if [ "$rc" = 1 ] && [ "$(wc -l < "$T/held.err")" = 1 ] && [ ! -s "$T/held.json" ] &&
+	grep -q "alerts.spool is in use by another exfild" "$T/held.err"; then
+	ok test-alert-refuses-a-held-spool
+else
+	nok test-alert-refuses-a-held-spool "exit $rc: $(head -c 300 "$T/held.err")"
+fi
+
 # 2. An exit that loses records says so and fails (issue 10: it said "stopped", exit 0).
 timeout 60 "$X" run --duration 1 --interval 1 --pin-path none --control none \
 	--state-dir "$T/st2" --output file:/dev/full --flows --include-reserved > /dev/null 2> "$T/full.err" &

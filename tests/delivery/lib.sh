@@ -9,6 +9,7 @@ cleanup() {
 	rm -rf "$T"
 }
 trap cleanup EXIT
+[ -z "${KEEP_T:-}" ] || trap - EXIT
 
 ok() { echo "ok delivery/$1"; }
 nok() { echo "not ok delivery/$1 # $2"; }
@@ -35,8 +36,9 @@ free_port() {
 	done
 }
 
-# rsyslog_conf NAME PORT OUTFILE [tls]: a config receiving RFC 5424 over
-# TCP (octet counting) on 127.0.0.1:PORT, writing each MSG as one line.
+# rsyslog_conf NAME PORT OUTFILE [tls|mutual]: a config receiving RFC 5424
+# over TCP (octet counting) on 127.0.0.1:PORT, writing each MSG as one
+# line; tls: over TLS; mutual: TLS that also requires a client certificate.
 rsyslog_conf() {
 	name=$1 port=$2 out=$3 tls=${4:-}
 	mkdir -p "$T/$name-work"
@@ -44,7 +46,10 @@ rsyslog_conf() {
 		echo "global(workDirectory=\"$T/$name-work\" maxMessageSize=\"64k\""
 		[ -z "$tls" ] || echo "  defaultNetstreamDriverCAFile=\"$T/ca.pem\" defaultNetstreamDriverCertFile=\"$T/server.pem\" defaultNetstreamDriverKeyFile=\"$T/server.key\""
 		echo ")"
-		if [ -n "$tls" ]; then
+		if [ "$tls" = mutual ]; then
+			# Clients must show a certificate our CA signed.
+			echo 'module(load="imtcp" streamDriver.name="ossl" streamDriver.mode="1" streamDriver.authMode="x509/certvalid")'
+		elif [ -n "$tls" ]; then
 			echo 'module(load="imtcp" streamDriver.name="ossl" streamDriver.mode="1" streamDriver.authMode="anon")'
 		else
 			echo 'module(load="imtcp")'

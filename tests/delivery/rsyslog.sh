@@ -118,6 +118,34 @@ if rsyslog_start rst "$PT"; then
 		nok tls-bad-certificate-refused-and-spooled "exit $rc, $n refusal lines: $(tail -c 400 "$T/ta5.err")"
 	fi
 	rsyslog_stop "$RS_PID"
+	# 6. Mutual TLS: a receiver that wants a client certificate gets one
+	# with --tls-cert/--tls-key, and refuses a client without.
+	openssl req -newkey rsa:2048 -nodes -subj "/CN=exfild agent" -keyout "$T/client.key" \
+		-out "$T/client.csr" 2> /dev/null
+	openssl x509 -req -in "$T/client.csr" -CA "$T/ca.pem" -CAkey "$T/ca.key" -CAcreateserial \
+		-days 2 -out "$T/client.pem" 2> /dev/null
+	PM=$(free_port)
+	MOUT=$T/mutual.log
+	rsyslog_conf rsm "$PM" "$MOUT" mutual
+	if rsyslog_start rsm "$PM"; then
+		"$X" test-alert --count 2 --timeout 3 --state-dir "$T/st6" \
+			--output "syslog+tls://127.0.0.1:$PM" --tls-ca "$T/ca.pem" > /dev/null 2> "$T/ta6a.err"
+		rc_without=$?
+		"$X" test-alert --count 5 --state-dir "$T/st6" --output "syslog+tls://127.0.0.1:$PM" \
+			--tls-ca "$T/ca.pem" --tls-cert "$T/client.pem" --tls-key "$T/client.key" \
+			> /dev/null 2> "$T/ta6.err"
+		rc_with=$?
+		# The 2 spooled without a certificate go first, then the 5.
+		if [ "$rc_without" = 1 ] && [ "$rc_with" = 0 ] && wait_for 20 has_lines "$MOUT" 7 &&
+			check_alerts "$MOUT" 7 "[range(1;3)] + [range(1;6)]"; then
+			ok tls-client-certificate
+		else
+			nok tls-client-certificate "without: exit $rc_without, with: exit $rc_with: $(tail -c 300 "$T/ta6.err") received $(wc -l < "$MOUT" 2>/dev/null)"
+		fi
+		rsyslog_stop "$RS_PID"
+	else
+		nok tls-client-certificate "rsyslogd (ossl, x509) did not listen: $(head -c 300 "$T/rsm.log")"
+	fi
 else
 	nok tls-20-alerts-once "rsyslogd (ossl) did not listen: $(head -c 300 "$T/rst.log")"
 fi

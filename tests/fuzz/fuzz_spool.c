@@ -1,38 +1,50 @@
 /*
- * libFuzzer: the alert spool (sink/spool_rec.c): records walked the way a
- * reader after a crash walks them (parse, or resync past what is not a
- * record), and a position file's text.
+ * libFuzzer: the sink side's parsers of outside input. The bytes are read
+ * as a spool file (sink/spool_rec.c: records, torn tails, damage,
+ * resynchronisation, as spool.c's scan walks them), as a position file,
+ * and as a sink spec (sink/sink_spec.c).
  */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
+#include "sink_spec.h"
 #include "spool_rec.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct spool_rec r;
+	struct sink_spec sp;
+	char err[600], *text;
 	uint64_t seq;
-	size_t off = 0;
+	size_t o = 0;
 
-	(void)spool_pos_parse((const char *)data, size, &seq);
-	while (off < size) {
-		enum spool_parse p = spool_rec_parse(data + off, size - off, &r);
+	/* The scan: every byte is either in a valid record or skipped, and
+	 * the walk always moves forward. */
+	while (o < size) {
+		struct spool_rec r;
 		size_t next;
 
-		if (p == SPOOL_REC_SHORT)
-			break;
-		if (p == SPOOL_REC_OK) {
-			/* The payload lies inside what was given. */
-			if (r.payload < data + off || r.payload + r.len > data + size)
+		if (spool_rec_parse(data + o, size - o, &r) == SPOOL_REC_OK) {
+			if (r.size < SPOOL_REC_HDR || r.size > size - o || r.len != r.size - SPOOL_REC_HDR)
 				abort();
-			next = (size_t)(r.payload + r.len - data);
-		} else {
-			next = spool_rec_resync(data, size, off + 1);
+			o += r.size;
+			continue;
 		}
-		if (next <= off)
+		next = spool_rec_resync(data, size, o + 1);
+		if (next <= o || next > size)
 			abort();
-		off = next;
+		o = next;
 	}
+	(void)spool_pos_parse((const char *)data, size, &seq);
+	text = malloc(size + 1);
+	if (!text)
+		return 0;
+	memcpy(text, data, size);
+	text[size] = '\0';
+	if (sink_spec_parse(text, &sp, err, sizeof(err)) == 0 &&
+	    (strlen(sp.host) >= sizeof(sp.host) || strlen(sp.path) >= sizeof(sp.path)))
+		abort();
+	free(text);
 	return 0;
 }

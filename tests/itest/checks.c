@@ -117,7 +117,9 @@ void check_records(const struct run_case *c, const struct output *o, const char 
 	report(!bad, name, "%d wrong; first: %s", bad, why);
 }
 
-/* The map swapped while drain-race sent: each destination spans drains. */
+/* The map swapped while drain-race sent: each destination spans drains
+ * (records of distinct @timestamp; one drain may hold several records of a
+ * destination, one per local port). */
 void check_race(const struct run_case *c, const struct output *o)
 {
 	char d[160], name[96];
@@ -128,14 +130,23 @@ void check_race(const struct run_case *c, const struct output *o)
 		return;
 	}
 	for (size_t i = 0; i < c->n; i++) {
-		int nrec = 0;
+		const char *first_ts = NULL;
+		int drains = 0, nrec = 0;
 
-		for (size_t k = 0; k < o->n; k++)
-			nrec += rec_matches(&o->r[k], &c->s[i]);
-		if (nrec < 2) {
+		for (size_t k = 0; k < o->n; k++) {
+			if (!rec_matches(&o->r[k], &c->s[i]))
+				continue;
+			nrec++;
+			if (!first_ts)
+				first_ts = o->r[k].ts, drains = 1;
+			else if (strcmp(first_ts, o->r[k].ts))
+				drains = 2;
+		}
+		if (drains < 2) {
 			report(0, name, "%s: expected records from at least 2 drains (traffic sent "
-			       "until the output showed them), got %d", sent_desc(&c->s[i], d, sizeof(d)),
-			       nrec);
+			       "until the output showed them), got %d record(s), all at %s (last drain %s)",
+			       sent_desc(&c->s[i], d, sizeof(d)), nrec,
+			       first_ts ? first_ts : "-", o->last_ts);
 			return;
 		}
 	}
@@ -168,6 +179,12 @@ void check_countries(const struct run_case *cases, size_t n, const struct output
 	       "got %d:%s", n_seen, list);
 }
 
+/* Equal, or both absent (jansson's json_equal says no to two NULLs). */
+static int same_json(json_t *a, json_t *b)
+{
+	return a == b || json_equal(a, b);
+}
+
 /* A record's own consistency and the fields that follow from the send. */
 int flow_ok(const struct run_case *c, const struct sent *s, json_t *j,
 	    const struct output *o, char *why, size_t n)
@@ -177,11 +194,24 @@ int flow_ok(const struct run_case *c, const struct sent *s, json_t *j,
 	long long end = iso_ms(jstr(j, "event.end"));
 	json_t *dur = jget(j, "event.duration");
 
+	size_t same_drain = 0;
+
+	/* One record per process, source port (egress) and destination per interval. */
+	for (size_t k = 0; k < o->n; k++)
+		same_drain += rec_matches(&o->r[k], s) && !strcmp(o->r[k].ts, jstr(j, "@timestamp")) &&
+			      same_json(jget(o->r[k].j, "source.port"), jget(j, "source.port"));
+	if (same_drain != 1) {
+		snprintf(why, n, "expected one record per drain and source port, got %zu at %s",
+			 same_drain, jstr(j, "@timestamp"));
+		return 0;
+	}
 	if (!str_is(j, "network.type", v6 ? "ipv6" : "ipv4", why, n) ||
 	    !str_is(j, "network.iana_number", tcp ? "6" : "17", why, n) ||
-	    !str_is(j, "network.direction", "egress", why, n) ||
-	    !str_is(j, "destination.address", s->ipstr, why, n) ||
-	    !int_is(j, "network.bytes", json_integer_value(jget(j, "source.bytes")), why, n) ||
+	    !str_is(j, "network.direction", s->ingress ? "ingress" : "egress", why, n) ||
+	    /* the peer: the destination of egress, the source of ingress (sides.c) */
+	    !str_is(j, s->ingress ? "source.address" : "destination.address", s->ipstr, why, n) ||
+	    !int_is(j, "network.bytes", json_integer_value(jget(j, s->ingress ? "destination.bytes" :
+							     "source.bytes")), why, n) ||
 	    !str_is(j, "exfild.tier", expect_tier ? expect_tier : running_tier, why, n) ||
 	    !str_is(j, "event.action", "network-send", why, n))
 		return 0;

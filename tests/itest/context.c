@@ -186,8 +186,9 @@ static int eid_is(json_t *j, const char *path, int pid, long long ticks, char *w
  *                 parent (traffic, recorded alive first) had: executable,
  *                 hash, argv, file facts; no working_directory;
  *   event         traffic itself, gone before the agent read /proc (a
- *                 loaded machine): only what the exec event carries: no
- *                 hash (skipped, process_gone), no args, no directory.
+ *                 loaded machine): what the exec event carries: no hash
+ *                 (skipped, process_gone), no file facts; argv and the
+ *                 directory only if /proc still had them (a zombie), exactly.
  *   exec, lookup with hash_status skipped (open_failed or process_gone) and
  *                 exited: the process exited while the agent read /proc
  *                 (after the exe link, before the hash could open it): the
@@ -260,9 +261,9 @@ int proc_ok(const struct run_case *c, const struct sent *s, json_t *j,
 	    !eid_is(j, "process.parent.entity_id", child ? c->traffic_pid : getpid(),
 		    child ? c->start : want.self_start, why, n))
 		return 0;
-	if (x == CTX_RACED && !jget(j, "process.working_directory"))
-		;	/* read after the exe link: may be gone */
-	else if (x == CTX_FULL || x == CTX_RACED) {
+	if ((x == CTX_RACED || x == CTX_EVENT) && !jget(j, "process.working_directory"))
+		;	/* gone before /proc was read */
+	else if (x == CTX_FULL || x == CTX_RACED || x == CTX_EVENT) {
 		if (!str_is(j, "process.working_directory", want.cwd, why, n))
 			return 0;
 	} else if (!absent(j, "process.working_directory", why, n)) {
@@ -302,9 +303,19 @@ int hash_ok(const struct run_case *c, const struct sent *s, json_t *j,
 	       str_is(j, "process.hash.sha256", want.sha256, why, n);
 }
 
+/*
+ * user.id is the uid of the flow's first send; user.name names it only when
+ * that is the process's own uid. group.* are the process's.
+ */
 int user_ok(const struct run_case *c, const struct sent *s, json_t *j,
 	    const struct output *o, char *why, size_t n)
 {
+	char uid[24];
+
+	snprintf(uid, sizeof(uid), "%lld", s->uid);
+	if (s->uid >= 0 && strcmp(uid, want.uid) != 0)
+		return str_is(j, "user.id", uid, why, n) && absent(j, "user.name", why, n) &&
+		       str_is(j, "group.id", want.gid, why, n);
 	return str_is(j, "user.id", want.uid, why, n) &&
 	       (!want.user[0] || str_is(j, "user.name", want.user, why, n)) &&
 	       str_is(j, "group.id", want.gid, why, n) &&
@@ -323,9 +334,8 @@ int args_ok(const struct run_case *c, const struct sent *s, json_t *j,
 
 	if (ctx_of(c, s, j) == CTX_BAD)
 		return proc_ok(c, s, j, o, why, n);
-	if (ctx_of(c, s, j) == CTX_EVENT ||
-	    (ctx_of(c, s, j) == CTX_RACED && !args))	/* read after the exe link */
-		return absent(j, "process.args", why, n) && absent(j, "process.command_line", why, n);
+	if ((ctx_of(c, s, j) == CTX_RACED || ctx_of(c, s, j) == CTX_EVENT) && !args)
+		return absent(j, "process.command_line", why, n);	/* gone before /proc was read */
 	json_array_foreach(args, i, v)
 		snprintf(got + strlen(got), sizeof(got) - strlen(got), "%s%s", i ? "," : "",
 			 json_is_string(v) ? json_string_value(v) : "(not a string)");

@@ -157,16 +157,23 @@ static void dump_short(json_t *v, char *out, size_t n)
 int geo_ok(const struct run_case *c, const struct sent *s, json_t *j,
 		  const struct output *o, char *why, size_t n)
 {
-	json_t *eg, *ea, *dst = jget(j, "destination");
+	/* Geo describes the peer: the destination of egress, the source of ingress. */
+	const char *side = s->ingress ? "source" : "destination";
+	json_t *eg, *ea, *dst = jget(j, side);
 	const char *what = NULL;
+	char wbuf[32];
 	json_t *exp = NULL, *got = NULL;
 	char e[400], g[400];
 
 	expect_geo(s->ip, &eg, &ea);
 	if (!near(eg, json_object_get(dst, "geo")))
-		what = "destination.geo", exp = eg, got = json_object_get(dst, "geo");
+		what = "geo", exp = eg, got = json_object_get(dst, "geo");
 	else if (!near(ea, json_object_get(dst, "as")))
-		what = "destination.as", exp = ea, got = json_object_get(dst, "as");
+		what = "as", exp = ea, got = json_object_get(dst, "as");
+	if (what) {
+		snprintf(wbuf, sizeof(wbuf), "%s.%s", side, what);
+		what = wbuf;
+	}
 	if (what) {
 		dump_short(exp, e, sizeof(e));
 		dump_short(got, g, sizeof(g));

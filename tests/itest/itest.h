@@ -25,7 +25,10 @@
 #define WARMUP_CASE		"hash-warmup"
 #define UNCOUNTED_CASE		"not-counted"
 #define CONTAINER_CASE		"container"
+#define SETUID_CASE		"setuid"
 #define CONTAINER_ID		"c0ffee00c0ffee00c0ffee00c0ffee00c0ffee00c0ffee00c0ffee00c0ffee00"
+
+#define MAX_SPORTS		64
 
 /* One `sent ...` line of traffic: what the agent must have seen. */
 struct sent {
@@ -39,14 +42,24 @@ struct sent {
 	long long pieces;	/* sendfile/splice: page pieces (0: not one) */
 	long long acked;	/* -1: not TCP */
 	long long start;	/* start time of the sender, clock ticks since boot */
+	long long uid;		/* the sends ran as this uid (setuid); -1: the process's */
 	char comm[32];
+	int ingress;		/* a peer opened it: dst is the peer, port ours */
+	char src[64];		/* the local address the packets left from */
+	int sports[MAX_SPORTS];	/* the local ports of the sockets that sent */
+	int nsports;
 	char *argv;		/* the sender's argv, comma-joined; NULL: the case's */
 };
 
-/* One exfild.flow record: the key fields, and the whole record. */
+/*
+ * One exfild.flow record: the key fields, and the whole record. ip is the
+ * peer and port the service port whichever side opened the connection:
+ * egress destination.ip/port, ingress source.ip and destination.port.
+ */
 struct rec {
 	int pid;
 	char transport[16];
+	int ingress;
 	uint8_t ip[16];
 	char ipstr[64];		/* destination.ip exactly as written */
 	int port;
@@ -200,6 +213,7 @@ void traffic_case(struct run_case *c, const char *kase, const char *name,
 void traffic_case_args(struct run_case *c, const char *kase, const char *name,
 		       char *const extra[]);
 void container_case(struct run_case *c);
+int container_remove(void);
 
 /* output.c: the agent's output */
 json_t *jget(json_t *root, const char *path);
@@ -238,6 +252,9 @@ void check_case(const struct run_case *c, const struct output *o, int check_name
 void check_records(const struct run_case *c, const struct output *o, const char *what,
 		   rec_check fn);
 void check_race(const struct run_case *c, const struct output *o);
+/* sides.c: source.* / destination.* against what traffic says it used. */
+int sides_ok(const struct run_case *c, const struct sent *s, json_t *j,
+	     const struct output *o, char *why, size_t n);
 void check_countries(const struct run_case *cases, size_t n, const struct output *o);
 int flow_ok(const struct run_case *c, const struct sent *s, json_t *j,
 	    const struct output *o, char *why, size_t n);

@@ -67,17 +67,18 @@ void load_output(const char *path, struct output *o)
 
 			memset(&r, 0, sizeof(r));
 			r.pid = jint(j, "process.pid", -1);
+			r.ingress = !strcmp(jstr(j, "network.direction"), "ingress");
 			r.port = jint(j, "destination.port", -1);
-			r.bytes = jint(j, "source.bytes", 0);
+			r.bytes = jint(j, r.ingress ? "destination.bytes" : "source.bytes", 0);
 			r.calls = jint(j, "exfild.calls", -1);
-			scopy(r.ipstr, sizeof(r.ipstr), jstr(j, "destination.ip"));
+			scopy(r.ipstr, sizeof(r.ipstr), jstr(j, r.ingress ? "source.ip" : "destination.ip"));
 			scopy(r.transport, sizeof(r.transport), jstr(j, "network.transport"));
 			scopy(r.name, sizeof(r.name), jstr(j, "process.name"));
 			scopy(r.ts, sizeof(r.ts), jstr(j, "@timestamp"));
 			/* Same fixed-width UTC format in every record: text order is time order. */
 			if (strcmp(r.ts, o->last_ts) > 0)
 				scopy(o->last_ts, sizeof(o->last_ts), r.ts);
-			if (ip_parse(jstr(j, "destination.ip"), r.ip) == 0 &&
+			if (ip_parse(jstr(j, r.ingress ? "source.ip" : "destination.ip"), r.ip) == 0 &&
 			    (grown = realloc(o->r, (o->n + 1) * sizeof(*o->r)))) {
 				r.j = json_incref(j);
 				o->r = grown;
@@ -106,7 +107,7 @@ void free_output(struct output *o)
  */
 int rec_matches(const struct rec *r, const struct sent *s)
 {
-	return r->pid == s->pid && r->port == s->port &&
+	return r->pid == s->pid && r->port == s->port && r->ingress == s->ingress &&
 	       !strcmp(r->transport, s->transport) && !strcmp(r->ipstr, s->ipstr);
 }
 

@@ -15,7 +15,7 @@
 static const char *const cases_list[] = {
 	"tcp4", "tcp6", "udp4-conn", "udp6-conn", "udp4-unconn", "udp6-unconn",
 	"udp4-conn-sendto", "udp6-conn-sendto", "v4mapped", "sendmmsg", "writev", "sendfile", "splice", "write",
-	"threads", "short", "short-exec", "many", UNCOUNTED_CASE,
+	"threads", "short", "short-exec", SETUID_CASE, "many", "accept4", UNCOUNTED_CASE,
 };
 #define N_CASES (sizeof(cases_list) / sizeof(cases_list[0]))
 
@@ -44,6 +44,7 @@ void cleanup(void)
 		kill_wait(live_agent->pid);
 		live_agent = NULL;
 	}
+	container_remove();
 	netns_down();
 }
 
@@ -156,6 +157,9 @@ void main_run(void)
 
 	report(agent_stop(&a, why, sizeof(why)) == 0, "agent-exit", "%s", why);
 	live_out = NULL;
+	if (wanted(CONTAINER_CASE))
+		report(container_remove() == 0, "container-cleanup", "the container's cgroup "
+		       "could not be removed (see stderr)");
 	remove_dir(pins, 1);
 	load_output(out_path, &o);
 	if (o.missing)
@@ -175,6 +179,7 @@ void main_run(void)
 		check_case(c, &o, !strcmp(c->name, "short") || !strcmp(c->name, "short-exec"));
 		note_sources(c, &o);
 		check_records(c, &o, "record", flow_ok);
+		check_records(c, &o, "sides", sides_ok);
 		check_records(c, &o, "process", proc_ok);
 		check_records(c, &o, "hash", hash_ok);
 		check_records(c, &o, "user", user_ok);

@@ -21,6 +21,7 @@ static int parse_sent(char *line, struct sent *s)
 
 	memset(s, 0, sizeof(*s));
 	s->acked = -1;
+	s->uid = -1;
 	if (strncmp(line, "sent ", 5) != 0)
 		return -1;
 	for (tok = strtok_r(line + 5, " \n", &save); tok; tok = strtok_r(NULL, " \n", &save)) {
@@ -45,10 +46,20 @@ static int parse_sent(char *line, struct sent *s)
 			scopy(s->comm, sizeof(s->comm), v);
 		else if (!strcmp(tok, "acked"))
 			s->acked = atoll(v);
+		else if (!strcmp(tok, "src"))
+			scopy(s->src, sizeof(s->src), v);
+		else if (!strcmp(tok, "direction"))
+			s->ingress = !strcmp(v, "ingress");
+		else if (!strcmp(tok, "sports"))
+			for (char *p = v; *p && s->nsports < MAX_SPORTS; p += strcspn(p, ","),
+			     p += *p == ',')
+				s->sports[s->nsports++] = atoi(p);
 		else if (!strcmp(tok, "calls"))
 			s->calls = atoll(v), have |= 32;
 		else if (!strcmp(tok, "start"))
 			s->start = atoll(v), have |= 64;
+		else if (!strcmp(tok, "uid"))
+			s->uid = atoll(v);
 		else if (!strcmp(tok, "pieces"))
 			s->pieces = atoll(v);
 		else if (!strcmp(tok, "argv"))
@@ -158,7 +169,7 @@ static void run_case_in(struct run_case *c, const char *kase, const char *name,
 	/* By its real path: what process.executable must say, even from the exec event. */
 	argv[argc++] = want.exe;
 	argv[argc++] = (char *)kase;
-	if (c->child) {
+	if (c->child || !strcmp(kase, SETUID_CASE)) {
 		/* The sender waits until the agent has recorded it alive. */
 		argv[argc++] = "--wait-go";
 		w.kind = WATCH_GO;
@@ -197,13 +208,17 @@ void traffic_case_args(struct run_case *c, const char *kase, const char *name,
 	run_case_in(c, kase, name, extra, NULL);
 }
 
+static char container_cg[1200];	/* removed once the agent is done with it */
+
 /*
  * udp4-conn in a cgroup named as docker names a container's: its records
- * must carry that container.id and the cgroup's id.
+ * must carry that container.id and the cgroup's id. The cgroup stays until
+ * the agent stopped (container_remove): an agent that saw only the exec
+ * event resolves the container from the cgroup id, later.
  */
 void container_case(struct run_case *c)
 {
-	char mnt[1024], cg[1200], procs[1300];
+	char mnt[1024], *cg = container_cg, procs[1300];
 	struct stat st;
 
 	memset(c, 0, sizeof(*c));
@@ -213,19 +228,27 @@ void container_case(struct run_case *c)
 		snprintf(c->why, sizeof(c->why), "no cgroup2 mount");
 		return;
 	}
-	snprintf(cg, sizeof(cg), "%s/docker-%s.scope", mnt, CONTAINER_ID);
+	snprintf(cg, sizeof(container_cg), "%s/docker-%s.scope", mnt, CONTAINER_ID);
 	snprintf(procs, sizeof(procs), "%s/cgroup.procs", cg);
 	if (mkdir(cg, 0755) != 0 || stat(cg, &st) != 0) {
 		snprintf(c->why, sizeof(c->why), "mkdir %.160s: %s", cg, strerror(errno));
+		cg[0] = '\0';
 		return;
 	}
 	run_case_in(c, "udp4-conn", CONTAINER_CASE, NULL, procs);
 	c->cgroup_id = (long long)st.st_ino;
 	scopy(c->container, sizeof(c->container), CONTAINER_ID);
-	if (rmdir_when_empty(cg, WAIT_MS) != 0 && !c->failed) {
-		c->failed = 1;
-		snprintf(c->why, sizeof(c->why), "removing %.160s: %s", cg, strerror(errno));
-	}
+}
+
+/* 0 when there was none or it is removed. */
+int container_remove(void)
+{
+	int r = 0;
+
+	if (container_cg[0] && (r = rmdir_when_empty(container_cg, WAIT_MS)) != 0)
+		fprintf(stderr, "itest: removing %s: %s\n", container_cg, strerror(errno));
+	container_cg[0] = '\0';
+	return r;
 }
 
 void traffic_case(struct run_case *c, const char *kase, const char *name,

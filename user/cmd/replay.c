@@ -6,7 +6,6 @@
  * the wall clock for anything that reaches the output, so the same input
  * gives byte-identical output.
  */
-#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +15,7 @@
 #include "alert.h"
 #include "cmd.h"
 #include "detect.h"
+#include "duration.h"
 #include "enrich.h"
 #include "geo.h"
 #include "localnet.h"
@@ -67,7 +67,8 @@ static void usage(FILE *f)
 		"Run recorded flows through exfild's stages, with event time as the clock.\n"
 		"FILE: exfild NDJSON flow records, Zeek conn.log (TSV or JSON lines), plain or\n"
 		"gzip; '-' reads stdin. Files are merged into one timeline by end time.\n\n"
-		"  --config PATH            config file (geoip, include_reserved, output, ...)\n"
+		"  --config PATH            config file (geoip, include_reserved, output,\n"
+		"                           alert_threshold, learning_period, ...)\n"
 		"  --geoip PATH             MaxMind DB file for geo data (repeatable)\n"
 		"  --include-reserved       also score reserved destinations\n"
 		"  --output SINK            stdout (default) or file:/path (appended)\n"
@@ -89,32 +90,6 @@ static void usage(FILE *f)
 
 enum { O_CONFIG = 1, O_GEOIP, O_RESERVED, O_OUTPUT, O_LOCALNET, O_FLOWS, O_LOAD, O_SAVE,
        O_THRESHOLD, O_LEARNING };
-
-/* "24h", "90m", "2d", "3600s" or "3600" (seconds) -> ns; -1 if bad. */
-static int64_t parse_duration(const char *s)
-{
-	char *end;
-	unsigned long long v;
-	int64_t unit = 1;
-
-	if (*s < '0' || *s > '9')
-		return -1;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno || end == s)
-		return -1;
-	if (!strcmp(end, "d"))
-		unit = 86400;
-	else if (!strcmp(end, "h"))
-		unit = 3600;
-	else if (!strcmp(end, "m"))
-		unit = 60;
-	else if (*end && strcmp(end, "s"))
-		return -1;
-	if (v > (unsigned long long)(INT64_MAX / 1000000000LL / unit))
-		return -1;
-	return (int64_t)v * unit * 1000000000LL;
-}
 
 static int parse_args(struct replay_opts *o, int argc, char **argv)
 {
@@ -139,14 +114,21 @@ static int parse_args(struct replay_opts *o, int argc, char **argv)
 
 	opts_defaults(&o->base);
 	localnets_default(&o->ln);
-	detect_config_defaults(&o->dc);
 	/* The config file first, so that the command line wins. */
-	for (int i = 1; i < argc - 1; i++)
-		if (!strcmp(argv[i], "--config") &&
-		    opts_load_config(&o->base, argv[i + 1], err, sizeof(err))) {
+	for (int i = 1; i < argc; i++) {
+		const char *path = !strncmp(argv[i], "--config=", 9) ? argv[i] + 9
+				   : !strcmp(argv[i], "--config") && i + 1 < argc ? argv[i + 1]
+										     : NULL;
+
+		if (!strcmp(argv[i], "--"))
+			break;
+		if (path && opts_load_config(&o->base, path, err, sizeof(err))) {
 			log_err("%s", err);
 			return 2;
 		}
+	}
+	/* Detection settings (threshold, learning, allowlists) as the agent's. */
+	o->dc = o->base.detect;
 	opterr = 0;
 	optind = 0;
 	while ((c = getopt_long(argc, argv, "+hv", lo, NULL)) != -1) {
@@ -213,8 +195,7 @@ static int parse_args(struct replay_opts *o, int argc, char **argv)
 			break;
 		}
 		case O_LEARNING:
-			o->dc.learning_ns = parse_duration(optarg);
-			if (o->dc.learning_ns < 0) {
+			if (duration_parse(optarg, &o->dc.learning_ns)) {
 				log_err("--learning-period %s: expected a duration such as 24h, 90m, 2d "
 					"or seconds", optarg);
 				return 2;
@@ -417,7 +398,8 @@ int cmd_replay(int argc, char **argv)
 	if (!(m = open_inputs(o, &rc)))
 		goto out;
 	r.loop = loop_new();
-	struct sink_config sc = { .state_dir = o->base.state_dir };	/* syslog HOSTNAME "-" */
+	/* syslog HOSTNAME "-"; replayed alerts never enter the agent's spool */
+	struct sink_config sc = { .state_dir = o->base.state_dir, .no_spool = true };
 	r.sinks = r.loop ? sinkset_new(r.loop, &sc) : NULL;
 	if (!r.sinks || sinkset_add(r.sinks, o->base.output[0], SINK_OUTPUT_KINDS | REC_BIT(REC_FLOW), err, sizeof(err))) {
 		log_err("%s", r.sinks ? err : "out of memory");

@@ -220,7 +220,7 @@ static int setup(struct agent *a, char *err, size_t errlen)
  * second). Records that never left are an error; spooled alerts are not
  * lost, the next run delivers them.
  */
-#define EXIT_FLUSH_NS (500 * 1000000LL)
+#define EXIT_FLUSH_NS (250 * 1000000LL)
 
 static void finish_outputs(struct agent *a)
 {

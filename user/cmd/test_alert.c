@@ -110,6 +110,11 @@ int cmd_test_alert(int argc, char **argv)
 	host[sizeof(host) - 1] = 0;
 	l = loop_new();
 	ss = l ? outputs_open(l, &o, host, err, sizeof(err)) : NULL;
+	/* The same guarantee as the agent's, or none: no alerts from memory. */
+	if (ss && sinkset_open_spool(ss, err, sizeof(err))) {
+		sinkset_free(ss);
+		ss = NULL;
+	}
 	if (!ss) {
 		log_err("%s", l ? err : "out of memory");
 		loop_free(l);

@@ -10,6 +10,7 @@
 #include "log.h"
 #include "conf_read.h"
 #include "duration.h"
+#include "detect_conf.h"
 #include "opts.h"
 #include "sink.h"
 
@@ -369,6 +370,13 @@ int opts_parse_config(struct opts *o, const char *name, const char *text, size_t
 		char why[160];
 		const char *bad;
 
+		/* The detection's own group (conf/detect_conf.c); the command line
+		 * still overrides its threshold and learning period. */
+		if (!strcmp(key, "detect")) {
+			if (detect_conf_apply(s, name, &o->detect, err, errlen))
+				goto out;
+			continue;
+		}
 		if (!d || !strcmp(key, "config")) {
 			snprintf(err, errlen, "%s:%d: unknown key '%s'", name,
 				 config_setting_source_line(s), key);

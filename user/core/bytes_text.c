@@ -5,8 +5,8 @@
 void bytes_text(uint64_t bytes, char *buf, size_t len)
 {
 	static const char *const unit[] = { "kB", "MB", "GB", "TB", "PB", "EB" };
-	double v = (double)bytes;
-	int u = -1;
+	double v = (double)bytes / 1000.0;
+	int u = 0;
 
 	if (bytes < 1000) {
 		snprintf(buf, len, "%llu B", (unsigned long long)bytes);

@@ -30,16 +30,20 @@ struct detect *detect_new(const struct detect_config *cfg)
 		nsets *= 2;
 	d->nsets = nsets;
 	d->members = calloc((size_t)nsets * SET_WAYS, sizeof(*d->members));
-	if (!d->members) {
+	d->keys = aligned_alloc(64, (size_t)nsets * SET_WAYS * sizeof(*d->keys));
+	if (!d->members || !d->keys) {
+		free(d->members);
+		free(d->keys);
 		free(d);
 		return NULL;
 	}
+	memset(d->keys, 0, (size_t)nsets * SET_WAYS * sizeof(*d->keys));
 	d->decay_per_bucket = (float)exp2(-(double)cfg->bucket_ns / (double)cfg->half_life_ns);
 	d->cur_bucket = INT32_MIN;
 	d->rate_window = INT64_MIN;
 	d->st.max_members = nsets * SET_WAYS;
-	d->st.member_bytes = sizeof(struct member);
-	d->st.memory_bytes = sizeof(*d) + (size_t)nsets * SET_WAYS * sizeof(struct member);
+	d->st.member_bytes = sizeof(struct member) + sizeof(uint64_t);
+	d->st.memory_bytes = sizeof(*d) + (size_t)nsets * SET_WAYS * d->st.member_bytes;
 	return d;
 }
 
@@ -48,6 +52,7 @@ void detect_free(struct detect *d)
 	if (!d)
 		return;
 	free(d->members);
+	free(d->keys);
 	free(d);
 }
 
@@ -129,19 +134,26 @@ static void tag_ip_member(struct member *m, const struct enriched_flow *f,
 	if (!k->proc)
 		return;
 	for (int i = 0; i < IP_PROCS; i++)
-		if (!strncmp(m->procs[i], k->proc, IP_PROC_LEN - 1))
+		if (m->proc_hash[i] == k->proc_hash)
 			return;
 	snprintf(m->procs[m->proc_next], IP_PROC_LEN, "%s", k->proc);
+	m->proc_hash[m->proc_next] = k->proc_hash;
 	m->proc_next = (uint8_t)((m->proc_next + 1) % IP_PROCS);
 }
 
-/* Suppression key: (direction, process, destination IP). */
-static uint64_t repeat_key(const struct flow_keys *k)
+/*
+ * Suppression key: (direction, process, destination), the destination
+ * being what the alert is about: the IP, the port, or for the location
+ * views (country, region, process or user to country) the country (an
+ * upload spread over many addresses of one country is one alert, not one
+ * per address).
+ */
+static uint64_t repeat_key(const struct flow_keys *k, int top)
 {
 	char buf[8 + 256];
 	size_t n = k->proc ? strnlen(k->proc, 255) : 0;
 
-	memcpy(buf, &k->key[VIEW_IP], 8);
+	memcpy(buf, &k->key[top == VIEW_IP || top == VIEW_PORT ? top : VIEW_COUNTRY], 8);
 	if (n)
 		memcpy(buf + 8, k->proc, n);
 	return member_hash(0xfe, k->dir, buf, 8 + n);
@@ -160,14 +172,19 @@ static void log_allowed(const struct detect_allow *a, const struct enriched_flow
 }
 
 static void alert(struct detect *d, const struct enriched_flow *f, const struct flow_keys *k,
-		  struct member *const ms[VIEW_COUNT], int score, detect_emit_fn emit, void *arg)
+		  struct member *const ms[VIEW_COUNT], int score, int top, detect_emit_fn emit,
+		  void *arg)
 {
 	const struct detect_allow *a = allow_match(&d->cfg, f);
-	uint64_t key = repeat_key(k);
+	uint64_t key = repeat_key(k, top);
 	int64_t t = f->obs.end_ns;
 	uint32_t repeats = 1;
 	struct finding fd;
 
+	if (!a)
+		for (int v = 0; v < VIEW_COUNT; v++)
+			if (ms[v])
+				ms[v]->flags |= MEMBER_ALARMED;
 	if (a) {
 		d->st.allowlisted++;
 		if (limit_allow_log_due(d, key + (uint64_t)(a - d->cfg.allow), t))
@@ -194,7 +211,7 @@ void detect_observe(struct detect *d, const struct enriched_flow *f, detect_emit
 	double e[VIEW_COUNT] = { 0 };
 	struct flow_keys k;
 	bool hot = false;
-	int score;
+	int score, top;
 
 	if (f->reserved && !d->cfg.include_reserved) {
 		d->st.skipped_reserved++;
@@ -212,7 +229,8 @@ void detect_observe(struct detect *d, const struct enriched_flow *f, detect_emit
 		if (!k.has[v])
 			continue;
 		m = member_get(d, k.key[v], (uint8_t)v, k.dir, t);
-		member_advance(d, m, d->cur_bucket);
+		if (m->bucket < d->cur_bucket)
+			member_advance(d, m, d->cur_bucket);
 		m->open_sum += o->bytes_sent;
 		if (t > m->last_seen_ns)
 			m->last_seen_ns = t;
@@ -227,8 +245,8 @@ void detect_observe(struct detect *d, const struct enriched_flow *f, detect_emit
 	for (int v = 0; v < VIEW_COUNT; v++)
 		if (ms[v])
 			e[v] = member_evidence(d, ms[v]);
-	score = score_of(combine_evidence(e, k.has, NULL));
+	score = score_of(combine_evidence(e, k.has, &top));
 	if (score < d->cfg.alert_threshold || t - d->first_ns < d->cfg.learning_ns)
 		return;
-	alert(d, f, &k, ms, score, emit, arg);
+	alert(d, f, &k, ms, score, top, emit, arg);
 }

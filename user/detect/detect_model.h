@@ -15,6 +15,7 @@
 
 /* Past buckets a member remembers: the horizon (24 x 1 h by default). */
 #define RING_SLOTS 24
+#define MEMBER_ALARMED 0x01
 #define SLOT_MAX_KIB (UINT32_MAX / RING_SLOTS)
 /* Population histograms: 4 bins per octave, 1 byte to 2^40 bytes. */
 #define HIST_PER_OCTAVE 4
@@ -28,34 +29,42 @@
 #define IP_PROCS 3
 #define IP_PROC_LEN 16
 
-enum pop_class { CLASS_RARE = 0, CLASS_FAMILIAR = 1, CLASS_COUNT };
+/* Who a member is judged against: members first used within the last
+ * horizon (new), members with little history before it (rare), the rest. */
+enum pop_class { CLASS_NEW = 0, CLASS_RARE = 1, CLASS_FAMILIAR = 2, CLASS_COUNT };
 enum pop_sum { SUM_BUCKET = 0, SUM_HORIZON = 1, SUM_COUNT };
 
-/* One tracked member of one view in one direction. */
+/* One tracked member of one view in one direction. What every observe
+ * touches comes first, in one cache line. */
 struct member {
 	uint64_t key;		/* hash of (view, direction, value); 0 = empty way */
-	int64_t first_seen_ns;	/* first bytes ever */
-	int64_t last_seen_ns;	/* latest bytes */
-	int64_t prev_seen_ns;	/* latest bytes before the open bucket; 0 never */
 	uint64_t open_sum;	/* bytes in the open bucket */
-	uint64_t scored_total;	/* open_sum + horizon when evidence was cached */
+	uint64_t scored_total;	/* horizon sum when evidence was cached */
+	int64_t last_seen_ns;	/* latest bytes */
 	uint32_t ring_kib;	/* sum of ring[] */
 	int32_t bucket;		/* the open bucket's index (time / span) */
+	float evidence;		/* cached -log10 p of this member (weighted) */
+	uint8_t view, dir;
+	/* MEMBER_ALARMED: scored above the threshold since its last horizon
+	 * sample; what alerted is kept out of the populations. */
+	uint8_t flags;
+	uint8_t proc_next;	/* IP members: next procs[] slot to replace */
+	uint32_t proc_hash[IP_PROCS];	/* IP members: hashes of procs[] */
+	/* ---- judged or explained only ---- */
+	int64_t first_seen_ns;	/* first bytes ever */
+	int64_t prev_seen_ns;	/* latest bytes before the open bucket; 0 never */
 	int32_t stat_bucket;	/* bucket the own statistics were decayed to */
 	int32_t hz_bucket;	/* last bucket its horizon sum went into the population */
 	float w;		/* decayed count of closed buckets with bytes */
 	float mean, var, peak;	/* own bucket sums, log2 bytes */
 	float hmean, hvar, hpeak;	/* own horizon sums at those closes */
-	float evidence;		/* cached -log10 p of this member (weighted) */
 	uint32_t ring[RING_SLOTS];	/* KiB per past bucket, slot = bucket % RING_SLOTS */
-	uint8_t view, dir;
 	/* IP members only: what the country/region/port alerts list, and the
 	 * processes that sent to this IP. */
 	struct ipaddr ip;
 	char cc[GEO_COUNTRY_ISO_LEN];	/* country ISO code */
 	uint32_t region_hash;
 	uint32_t port_tag;	/* transport << 16 | service port */
-	uint8_t proc_next;
 	char procs[IP_PROCS][IP_PROC_LEN];
 };
 
@@ -63,7 +72,8 @@ struct member {
 struct pop {
 	float hist[HIST_BINS];
 	float tail[HIST_BINS + 1];	/* tail[i] = sum of hist[i..]; after pop_finish */
-	double sw, swl, swll;		/* weight, sum of l, sum of l^2 */
+	double sw;			/* total weight */
+	float median;			/* log2; after pop_finish, when sw > 0 */
 };
 
 /* Suppression: one (direction, process, destination IP) that alerted. */
@@ -81,6 +91,7 @@ struct detect {
 	int32_t cur_bucket;		/* the open bucket; INT32_MIN before any flow */
 	uint32_t nsets;			/* power of two */
 	struct member *members;		/* nsets * SET_WAYS */
+	uint64_t *keys;			/* members[i].key, packed: one set per cache line */
 	uint32_t n_members;
 	uint64_t pinned[VIEW_COUNT];	/* keys of the flow being observed: never evicted */
 	struct pop pops[VIEW_COUNT][2][CLASS_COUNT][SUM_COUNT];
@@ -92,6 +103,8 @@ struct detect {
 
 /* ---- members.c ---- */
 uint64_t member_hash(uint8_t view, uint8_t dir, const void *val, size_t len);
+/* The member for key, or NULL. */
+struct member *member_find(struct detect *d, uint64_t key);
 /* The member for key, created (evicting if its set is full) when absent. */
 struct member *member_get(struct detect *d, uint64_t key, uint8_t view, uint8_t dir,
 			  int64_t t_ns);
@@ -102,8 +115,8 @@ void member_advance(struct detect *d, struct member *m, int32_t b);
 uint64_t member_horizon(const struct member *m);
 /* Decayed count of active buckets, decayed to bucket b. */
 float member_weight(const struct detect *d, const struct member *m, int32_t b);
-/* Rare: little history before the horizon (see RARE_BELOW). */
-bool member_rare(const struct detect *d, const struct member *m);
+/* The class m is judged in (its open bucket's). */
+enum pop_class member_class(const struct detect *d, const struct member *m);
 /* Has history from before the horizon: its own statistics are not just
  * the activity being judged (a new member's trickle must not excuse itself). */
 bool member_has_past(const struct detect *d, const struct member *m);
@@ -155,12 +168,14 @@ void explain_finding(struct detect *d, const struct enriched_flow *f, const stru
 void pop_add(struct pop *p, double l, float w);
 void pop_decay(struct pop *p, float f);
 void pop_finish(struct pop *p);
-/* The built-in prior of a class (log2 mean, sd). */
-void pop_prior(enum pop_class cls, double *m0, double *s0);
-/* Log-normal fit of p with a prior (m0, s0) worth a couple of observations. */
-void pop_fit(const struct pop *p, double m0, double s0, double *mean, double *sd);
+/* The built-in prior of a class: log2 mean, sd, weight in observations. */
+void pop_prior(enum pop_class cls, double *m0, double *s0, double *w0);
+/* Median and upper spread (84th percentile - median) of p, in log2; left
+ * as they are when p holds less than one observation. */
+void pop_spread(const struct pop *p, double *median, double *upper);
 /* Tail probability of a sum of 2^l bytes under p, and its typical value. */
-double pop_tail(const struct pop *p, double l, double m0, double s0, double *typical_l);
+double pop_tail(const struct pop *p, double l, double m0, double s0, double w0,
+		double *typical_l);
 /* Tail of l under a member's own history (mean, var, peak over weight w). */
 double own_tail(double l, float mean, float var, float peak, float w, double *typical_l);
 double log2_bytes(uint64_t bytes);

@@ -95,10 +95,16 @@ static void list_dests(const struct detect *d, const struct flow_keys *k, int to
 		fd->others[fd->n_others++] = best[i];
 }
 
-static void context(const struct detect *d, const struct flow_keys *k,
+/* The context of the destination the alert names (the flow's own, or the
+ * biggest of its country/region/port member). */
+static void context(struct detect *d, const struct flow_keys *k,
 		    struct member *const ms[VIEW_COUNT], struct finding *fd)
 {
-	const struct member *ip = ms[VIEW_IP], *cc = ms[VIEW_COUNTRY];
+	const struct member *ip = member_find(d, ip_member_key(k->dir, &fd->dest));
+	const struct member *cc = ms[VIEW_COUNTRY];
+
+	if (!ip)
+		ip = ms[VIEW_IP];
 
 	fd->window_ns = d->cfg.bucket_ns * RING_SLOTS;
 	fd->ip_first_seen_ns = ip->first_seen_ns;

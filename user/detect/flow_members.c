@@ -10,6 +10,12 @@ uint16_t flow_service_port(const struct flow_obs *o)
 	return o->direction == FLOW_INGRESS ? o->local_port : o->remote_port;
 }
 
+/* Only what an IP member keeps of the name (IP_PROC_LEN - 1) is hashed. */
+uint32_t proc_name_hash(const char *name)
+{
+	return (uint32_t)member_hash(0xfd, 0, name, strnlen(name, IP_PROC_LEN - 1)) | 1;
+}
+
 static const char *proc_of(const struct enriched_flow *f)
 {
 	if (f->process_name && f->process_name[0])
@@ -43,23 +49,31 @@ static uint64_t pair_hash(int view, uint8_t dir, const char *a, const char *b)
 	return member_hash((uint8_t)view, dir, buf, la + 1 + lb);
 }
 
+uint64_t ip_member_key(uint8_t dir, const struct ipaddr *a)
+{
+	uint8_t ipv[17];
+
+	ipv[0] = a->family;
+	memcpy(ipv + 1, a->a, 16);
+	return member_hash(VIEW_IP, dir, ipv, sizeof(ipv));
+}
+
 void flow_keys_of(const struct enriched_flow *f, struct flow_keys *k)
 {
 	const struct flow_obs *o = &f->obs;
 	const char *user;
 	char uid[16];
-	uint8_t ipv[17];
 
 	memset(k, 0, sizeof(*k));
 	k->dir = o->direction == FLOW_INGRESS ? 1 : 0;
 	k->cc = f->geo.country_iso;
 	k->proc = proc_of(f);
+	if (k->proc)
+		k->proc_hash = proc_name_hash(k->proc);
 	k->port_tag = (uint32_t)o->transport << 16 | flow_service_port(o);
 
-	ipv[0] = o->remote.family;
-	memcpy(ipv + 1, o->remote.a, 16);
 	k->has[VIEW_IP] = true;
-	k->key[VIEW_IP] = member_hash(VIEW_IP, k->dir, ipv, sizeof(ipv));
+	k->key[VIEW_IP] = ip_member_key(k->dir, &o->remote);
 
 	k->has[VIEW_COUNTRY] = true;	/* "" (unknown) is a member too */
 	k->key[VIEW_COUNTRY] = member_hash(VIEW_COUNTRY, k->dir, k->cc, strnlen(k->cc, GEO_COUNTRY_ISO_LEN));

@@ -11,20 +11,25 @@
 
 #include "detect_model.h"
 
-/* FNV-1a, then a final avalanche so set index and key bits are mixed. */
+/* 8 bytes at a time, multiply-xorshift mixing, a final avalanche so the
+ * set index (high bits) and the key are both well mixed. */
 uint64_t member_hash(uint8_t view, uint8_t dir, const void *val, size_t len)
 {
 	const uint8_t *p = val;
-	uint64_t h = 1469598103934665603ULL ^ ((uint64_t)view << 8 | dir);
+	uint64_t h = 0x9e3779b97f4a7c15ULL ^ ((uint64_t)view << 8 | dir) ^ (len * 0xff51afd7ed558ccdULL);
+	uint64_t w;
 
-	h *= 1099511628211ULL;
-	for (size_t i = 0; i < len; i++) {
-		h ^= p[i];
-		h *= 1099511628211ULL;
+	for (; len >= 8; p += 8, len -= 8) {
+		memcpy(&w, p, 8);
+		h = (h ^ w) * 0xbf58476d1ce4e5b9ULL;
+		h ^= h >> 31;
 	}
-	h ^= h >> 33;
-	h *= 0xff51afd7ed558ccdULL;
-	h ^= h >> 33;
+	w = 0;
+	memcpy(&w, p, len);
+	h = (h ^ w) * 0x94d049bb133111ebULL;
+	h ^= h >> 29;
+	h *= 0xbf58476d1ce4e5b9ULL;
+	h ^= h >> 32;
 	return h ? h : 1;	/* 0 marks an empty way */
 }
 
@@ -64,9 +69,18 @@ static float old_weight(const struct detect *d, const struct member *m)
 	return member_weight(d, m, m->bucket) - (float)recent;
 }
 
-bool member_rare(const struct detect *d, const struct member *m)
+enum pop_class member_class(const struct detect *d, const struct member *m)
 {
-	return old_weight(d, m) < RARE_BELOW;
+	if (!cold(d, m) && m->bucket - m->first_seen_ns / d->cfg.bucket_ns < RING_SLOTS)
+		return CLASS_NEW;
+	return old_weight(d, m) < RARE_BELOW ? CLASS_RARE : CLASS_FAMILIAR;
+}
+
+/* The population a closed sum teaches: the cold start's members are the
+ * baseline itself, not new or rare arrivals. */
+static enum pop_class learn_class(const struct detect *d, const struct member *m)
+{
+	return cold(d, m) ? CLASS_FAMILIAR : member_class(d, m);
 }
 
 bool member_has_past(const struct detect *d, const struct member *m)
@@ -95,8 +109,7 @@ static void close_bucket(struct detect *d, struct member *m)
 	uint64_t kib64 = (m->open_sum + 1023) / 1024;
 	/* A slot saturates at 170 GiB so the ring's sum fits 32 bits. */
 	uint32_t kib = kib64 > SLOT_MAX_KIB ? SLOT_MAX_KIB : (uint32_t)kib64;
-	bool rare = member_rare(d, m);
-	enum pop_class cls = rare && !cold(d, m) ? CLASS_RARE : CLASS_FAMILIAR;
+	enum pop_class cls = learn_class(d, m);
 	float w = member_weight(d, m, m->bucket);
 	double hl;
 	float halves;
@@ -104,7 +117,12 @@ static void close_bucket(struct detect *d, struct member *m)
 	m->ring[(uint32_t)m->bucket % RING_SLOTS] = kib;
 	m->ring_kib += kib;
 	hl = log2_bytes((uint64_t)m->ring_kib * 1024);
-	pop_add(&d->pops[m->view][m->dir][cls][SUM_BUCKET], l, 1.0f);
+	/* An alerted sum is not the host's normal: learning it would teach the
+	 * new-member population that exfiltration is what new members get. The
+	 * member's own history still learns it (a recurring legitimate
+	 * transfer becomes familiar by its own record). */
+	if (!(m->flags & MEMBER_ALARMED))
+		pop_add(&d->pops[m->view][m->dir][cls][SUM_BUCKET], l, 1.0f);
 	if (w <= 0.0f) {
 		m->mean = (float)l, m->var = 0, m->hmean = (float)hl, m->hvar = 0;
 	} else {
@@ -133,12 +151,13 @@ static void sample_horizon(struct detect *d, struct member *m, int32_t b)
 
 	if ((int64_t)b - m->hz_bucket < RING_SLOTS)
 		return;
-	if (m->ring_kib) {
-		cls = member_rare(d, m) && !cold(d, m) ? CLASS_RARE : CLASS_FAMILIAR;
+	if (m->ring_kib && !(m->flags & MEMBER_ALARMED)) {
+		cls = learn_class(d, m);
 		pop_add(&d->pops[m->view][m->dir][cls][SUM_HORIZON],
 			log2_bytes((uint64_t)m->ring_kib * 1024), 1.0f);
 	}
 	m->hz_bucket = b;
+	m->flags &= (uint8_t)~MEMBER_ALARMED;
 }
 
 void member_advance(struct detect *d, struct member *m, int32_t b)
@@ -182,36 +201,48 @@ static bool pinned(const struct detect *d, uint64_t key)
 	return false;
 }
 
+struct member *member_find(struct detect *d, uint64_t key)
+{
+	size_t base = (size_t)((key >> 40) & (d->nsets - 1)) * SET_WAYS;
+
+	for (int i = 0; i < SET_WAYS; i++)
+		if (d->keys[base + i] == key)
+			return &d->members[base + i];
+	return NULL;
+}
+
 struct member *member_get(struct detect *d, uint64_t key, uint8_t view, uint8_t dir,
 			  int64_t t_ns)
 {
-	struct member *set = &d->members[((key >> 40) & (d->nsets - 1)) * SET_WAYS];
-	struct member *victim = NULL;
+	size_t base = (size_t)((key >> 40) & (d->nsets - 1)) * SET_WAYS;
+	/* The set's keys share one cache line: a lookup reads only that. */
+	uint64_t *keys = &d->keys[base];
+	struct member *set = &d->members[base], *victim = NULL;
 	float worst = INFINITY;
+	int vi = 0;
 
-	for (int i = 0; i < SET_WAYS; i++) {
-		if (set[i].key == key)
+	for (int i = 0; i < SET_WAYS; i++)
+		if (keys[i] == key)
 			return &set[i];
-	}
 	for (int i = 0; i < SET_WAYS; i++) {
 		float v;
 
-		if (!set[i].key) {
-			victim = &set[i];
+		if (!keys[i]) {
+			victim = &set[i], vi = i;
 			break;
 		}
-		if (pinned(d, set[i].key))
+		if (pinned(d, keys[i]))
 			continue;
 		v = member_value(d, &set[i]);
 		if (v < worst)
-			worst = v, victim = &set[i];
+			worst = v, victim = &set[i], vi = i;
 	}
 	if (victim->key)
 		d->st.evictions++;
 	else
 		d->n_members++;
 	memset(victim, 0, sizeof(*victim));
-	victim->key = key;
+	victim->key = keys[vi] = key;
 	victim->view = view;
 	victim->dir = dir;
 	victim->first_seen_ns = t_ns;

@@ -1,32 +1,30 @@
 /*
  * Population statistics and tail probabilities, in log2(bytes).
  *
- * A sum is judged two ways and the larger (more forgiving) probability
- * wins, so a value is strange only if both agree:
- *  - empirically: the decayed share of the population at or above half
- *    the value (a value within a factor 2 of something the population
- *    already does is not extreme);
- *  - parametrically: a log-normal fitted to the population, which is what
- *    extrapolates beyond the largest value seen.
- * Until a population has OWN_FIT_MIN (decayed) observations its fit
- * includes a prior worth PRIOR_W observations: rare members (a
- * destination seen for the first time) usually receive little, around
- * 64 KiB; familiar populations get a broad prior. With no data the prior
- * alone decides, so a new baseline is cautious, not blind. Sparse rare
- * populations (new countries appear a few times a week) borrow their
- * prior from the rare IPs of the same direction (score.c).
+ * A population is a decayed histogram of log2 sums (4 bins per octave).
+ * The tail probability of a sum x is the share of the population at or
+ * above x/2 (a value within a factor 2 of something the population already
+ * does is not extreme), mixed with a prior worth prior_w[class]
+ * observations: a log-normal that says what such members usually receive
+ * (new and rare ones little, around 64-128 KiB; familiar ones ~1 MiB,
+ * broadly). The prior is what extrapolates beyond the largest value seen,
+ * and with no data it alone decides, so a new baseline is cautious, not
+ * blind. Only the upper side is modelled: a population full of tiny first
+ * contacts must not make a large one look ordinary. Rare ingress members
+ * take their view's familiar population as prior (score.c).
  */
 #include <math.h>
 
 #include "detect_model.h"
 
-#define PRIOR_W 2.0
-#define OWN_FIT_MIN 3.0	/* observations before the prior steps aside */
 #define SIGMA_FLOOR 1.0		/* octaves: no population is tighter than 2x */
 #define OWN_SIGMA_FLOOR 1.0
 
-static const double prior_mean[CLASS_COUNT] = { 16.0, 20.0 };
-static const double prior_sd[CLASS_COUNT] = { 3.0, 4.0 };
+static const double prior_mean[CLASS_COUNT] = { 16.0, 17.0, 20.0 };
+static const double prior_sd[CLASS_COUNT] = { 3.0, 3.5, 4.0 };
+/* New and rare populations are sparse (a few new countries a week): a
+ * handful of big first contacts must not make the next one ordinary. */
+static const double prior_w[CLASS_COUNT] = { 8.0, 4.0, 2.0 };
 
 double log2_bytes(uint64_t bytes)
 {
@@ -44,8 +42,6 @@ void pop_add(struct pop *p, double l, float w)
 {
 	p->hist[bin_of(l)] += w;
 	p->sw += w;
-	p->swl += w * l;
-	p->swll += w * l * l;
 }
 
 void pop_decay(struct pop *p, float f)
@@ -53,9 +49,9 @@ void pop_decay(struct pop *p, float f)
 	for (int i = 0; i < HIST_BINS; i++)
 		p->hist[i] *= f;
 	p->sw *= f;
-	p->swl *= f;
-	p->swll *= f;
 }
+
+static double quantile(const struct pop *p, double q);
 
 void pop_finish(struct pop *p)
 {
@@ -66,6 +62,7 @@ void pop_finish(struct pop *p)
 		acc += p->hist[i];
 		p->tail[i] = acc;
 	}
+	p->median = p->sw > 0 ? (float)quantile(p, 0.5) : 0;
 }
 
 /* Upper tail of the standard normal. */
@@ -74,42 +71,45 @@ static double q_norm(double z)
 	return 0.5 * erfc(z / M_SQRT2);
 }
 
-void pop_prior(enum pop_class cls, double *m0, double *s0)
+void pop_prior(enum pop_class cls, double *m0, double *s0, double *w0)
 {
 	*m0 = prior_mean[cls];
 	*s0 = prior_sd[cls];
+	*w0 = prior_w[cls];
 }
 
-void pop_fit(const struct pop *p, double m0, double s0, double *mean, double *sd)
+/* log2 value below which a share q of p's weight lies (p->sw > 0). */
+static double quantile(const struct pop *p, double q)
 {
-	double w = p->sw, var;
+	double above = (1.0 - q) * p->sw;
 
-	/* Enough data: the data alone, widened for its size (like a t). */
-	if (w >= OWN_FIT_MIN) {
-		*mean = p->swl / w;
-		var = p->swll / w - *mean * *mean;
-		*sd = (var > SIGMA_FLOOR * SIGMA_FLOOR ? sqrt(var) : SIGMA_FLOOR) *
-		      sqrt(1.0 + 1.0 / w);
-		return;
-	}
-	w += PRIOR_W;
-	*mean = (p->swl + PRIOR_W * m0) / w;
-	var = (p->swll + PRIOR_W * (s0 * s0 + m0 * m0)) / w - *mean * *mean;
-	*sd = var > SIGMA_FLOOR * SIGMA_FLOOR ? sqrt(var) : SIGMA_FLOOR;
+	for (int i = HIST_BINS - 1; i > 0; i--)
+		if (p->tail[i] > above)
+			return (i + 0.5) / HIST_PER_OCTAVE;
+	return 0.5 / HIST_PER_OCTAVE;
 }
 
-double pop_tail(const struct pop *p, double l, double m0, double s0, double *typical_l)
+void pop_spread(const struct pop *p, double *median, double *upper)
 {
-	double mean, sd, param, emp = 0;
-	int half = bin_of(l - 1.0);
+	double q50, q84;
 
-	pop_fit(p, m0, s0, &mean, &sd);
-	param = q_norm((l - mean) / sd);
-	if (p->sw > 0)
-		emp = p->tail[half] / (p->sw + PRIOR_W);
+	if (p->sw < 1.0)
+		return;	/* keep the caller's defaults */
+	q50 = p->median;
+	q84 = quantile(p, 0.84);
+	*median = q50;
+	*upper = q84 - q50 > SIGMA_FLOOR ? q84 - q50 : SIGMA_FLOOR;
+}
+
+double pop_tail(const struct pop *p, double l, double m0, double s0, double w0,
+		double *typical_l)
+{
+	double emp = p->sw > 0 ? p->tail[bin_of(l - 1.0)] : 0;
+	double med = p->sw > 0 ? p->median : m0;
+
 	if (typical_l)
-		*typical_l = mean;
-	return emp > param ? emp : param;
+		*typical_l = (p->sw * med + w0 * m0) / (p->sw + w0);
+	return (emp + w0 * q_norm((l - m0) / s0)) / (p->sw + w0);
 }
 
 double own_tail(double l, float mean, float var, float peak, float w, double *typical_l)

@@ -20,16 +20,17 @@
  * region, and a new country for its process), so the score takes the
  * strongest view's evidence plus CORROBORATION of each other view's, and
  * maps it like the reference engine does: nothing below p = 0.05,
- * 75 at p = 5e-4, approaching 100 beyond.
+ * 75 at p = 1e-3 (the reference: about 5e-4), approaching 100 beyond.
  */
 #include <math.h>
 
 #include "detect_model.h"
 
-#define CORROBORATION 0.1
-#define CONTEXT_MARGIN 1.5
+#define CORROBORATION 0.15
+#define CONTEXT_MARGIN 0.5
+#define FAMILIAR_WEIGHT 0.75
 #define EVIDENCE_FLOOR 1.3	/* -log10(0.05) */
-#define EVIDENCE_SCALE 1.44	/* 3.3 (p = 5e-4) -> 75 */
+#define EVIDENCE_SCALE 1.25	/* 3.0 (p = 1e-3) -> 75 */
 
 /* Views the reference rule is built on count fully; the IP view alone sees
  * every CDN address change, the port view every new service. */
@@ -39,26 +40,24 @@ static const double view_weight[VIEW_COUNT] = {
 };
 
 static double test_sum(const struct detect *d, const struct member *m, enum pop_sum s,
-		       bool rare, float w, uint64_t bytes, double *typical_l)
+		       enum pop_class cls, float w, uint64_t bytes, double *typical_l)
 {
-	enum pop_class cls = rare ? CLASS_RARE : CLASS_FAMILIAR;
-	double l = log2_bytes(bytes), own_l, m0, s0, p;
+	double l = log2_bytes(bytes), own_l, m0, s0, w0, p;
 	float mean = s == SUM_BUCKET ? m->mean : m->hmean;
 	float var = s == SUM_BUCKET ? m->var : m->hvar;
 	float peak = s == SUM_BUCKET ? m->peak : m->hpeak;
 
-	pop_prior(cls, &m0, &s0);
+	pop_prior(cls, &m0, &s0, &w0);
 	/*
-	 * A new country is seen a few times a week, a new IP every minute, so
-	 * a rare member's view borrows its prior. Sending, the host chooses
-	 * where: a new place usually gets what new IPs get (little). Answering,
-	 * the peers chose: a client from a new country is like the clients of
-	 * the familiar ones.
+	 * Answering, the peers chose whom the host talks to: a client from a
+	 * new country is like the clients of the familiar ones, so a rare
+	 * ingress member's prior is its view's familiar population. Sending,
+	 * the host chose: a place it never used usually gets little (the
+	 * built-in prior) until the view has seen its own rare members.
 	 */
-	if (rare && m->view != VIEW_IP)
-		pop_fit(m->dir ? &d->pops[m->view][1][CLASS_FAMILIAR][s]
-			       : &d->pops[VIEW_IP][0][CLASS_RARE][s], m0, s0, &m0, &s0);
-	p = pop_tail(&d->pops[m->view][m->dir][cls][s], l, m0, s0, typical_l);
+	if (cls != CLASS_FAMILIAR && m->dir == 1 && m->view != VIEW_IP)
+		pop_spread(&d->pops[m->view][1][CLASS_FAMILIAR][s], &m0, &s0);
+	p = pop_tail(&d->pops[m->view][m->dir][cls][s], l, m0, s0, w0, typical_l);
 
 	/* Own history only from before the horizon; it can only make the sum
 	 * less strange (both must find it strange). */
@@ -78,16 +77,17 @@ void judge_member(const struct detect *d, const struct member *m, struct judgeme
 	uint64_t x = m->open_sum, h = member_horizon(m);
 	float w = member_weight(d, m, m->bucket);
 	double pb = 1.0, ph = 1.0, tb = 0, th = 0;
+	enum pop_class cls = member_class(d, m);
 	int tests = 0;
 
-	j->rare = member_rare(d, m);
+	j->rare = cls != CLASS_FAMILIAR;
 	if (x >= d->cfg.min_bytes) {
-		pb = test_sum(d, m, SUM_BUCKET, j->rare, w, x, &tb);
+		pb = test_sum(d, m, SUM_BUCKET, cls, w, x, &tb);
 		tests++;
 	}
 	/* The horizon adds something only when earlier buckets hold bytes. */
 	if (h > x && h >= d->cfg.min_bytes) {
-		ph = test_sum(d, m, SUM_HORIZON, j->rare, w, h, &th);
+		ph = test_sum(d, m, SUM_HORIZON, cls, w, h, &th);
 		tests++;
 	}
 	j->horizon = ph < pb;
@@ -96,6 +96,9 @@ void judge_member(const struct detect *d, const struct member *m, struct judgeme
 	j->p = fmin(1.0, (j->horizon ? ph : pb) * (tests > 1 ? 2 : 1));
 	j->evidence = tests ? fmin(EVIDENCE_MAX, -log10(fmax(j->p, 1e-300))) * view_weight[m->view]
 			    : 0.0;
+	/* Rarity counts: the same surprise means less from a familiar member. */
+	if (!j->rare)
+		j->evidence *= FAMILIAR_WEIGHT;
 }
 
 double member_evidence(const struct detect *d, struct member *m)
@@ -111,34 +114,37 @@ double member_evidence(const struct detect *d, struct member *m)
 	return j.evidence;
 }
 
+static bool location_view(int v)
+{
+	return v != VIEW_IP && v != VIEW_PORT;
+}
+
 double combine_evidence(double e[VIEW_COUNT], const bool has[VIEW_COUNT], int *top)
 {
-	double best = 0, rest = 0, where = 0;
-	int t = -1;
+	double total = 0, where = 0;
+	int t = -1, tw = -1;
 
-	for (int v = VIEW_COUNTRY; v < VIEW_COUNT; v++)
-		if (v != VIEW_PORT && has[v] && e[v] > where)
-			where = e[v];
+	for (int v = 0; v < VIEW_COUNT; v++)
+		if (has[v] && location_view(v) && (tw < 0 || e[v] > where))
+			where = e[v], tw = v;
 	if (e[VIEW_IP] > where + CONTEXT_MARGIN)
 		e[VIEW_IP] = where + CONTEXT_MARGIN;
 	if (e[VIEW_PORT] > where + CONTEXT_MARGIN)
 		e[VIEW_PORT] = where + CONTEXT_MARGIN;
-
-	for (int v = 0; v < VIEW_COUNT; v++) {
-		if (!has[v])
-			continue;
-		if (t < 0 || e[v] > best) {
-			if (t >= 0)
-				rest += best;
-			best = e[v];
-			t = v;
-		} else {
-			rest += e[v];
-		}
-	}
+	/* The strongest view leads; a strange location leads over the context
+	 * views, which then only corroborate it. */
+	if (tw >= 0 && where >= EVIDENCE_FLOOR)
+		t = tw;
+	else
+		for (int v = 0; v < VIEW_COUNT; v++)
+			if (has[v] && (t < 0 || e[v] > e[t]))
+				t = v;
+	for (int v = 0; v < VIEW_COUNT; v++)
+		if (has[v])
+			total += v == t ? e[v] : CORROBORATION * e[v];
 	if (top)
 		*top = t;
-	return best + CORROBORATION * rest;
+	return total;
 }
 
 int score_of(double evidence)

@@ -4,7 +4,7 @@
  *   "EXFDBASE" u32 version  i64 bucket_ns  i64 first_ns  i32 cur_bucket
  *   u32 n_members
  *   populations: VIEW_COUNT x 2 directions x CLASS_COUNT x SUM_COUNT of
- *                HIST_BINS f32, then f64 weight, f64 sum l, f64 sum l^2
+ *                HIST_BINS f32, then f64 total weight
  *   n_members x member record (MEMBER_RECORD bytes, see put_member)
  *   u32 CRC-32 (zlib) of everything before it
  *
@@ -18,13 +18,14 @@
 #include <zlib.h>
 
 #include "detect_model.h"
+#include "flow_members.h"
 
 #define STATE_MAGIC "EXFDBASE"
 #define STATE_VERSION 1u
 #define HEADER_BYTES (8 + 4 + 8 + 8 + 4 + 4)
-#define POP_BYTES (HIST_BINS * 4 + 3 * 8)
+#define POP_BYTES (HIST_BINS * 4 + 8)
 #define POPS_BYTES ((size_t)VIEW_COUNT * 2 * CLASS_COUNT * SUM_COUNT * POP_BYTES)
-#define MEMBER_RECORD (5 * 8 + 3 * 4 + 7 * 4 + RING_SLOTS * 4 + 2 + 17 + GEO_COUNTRY_ISO_LEN + \
+#define MEMBER_RECORD (5 * 8 + 3 * 4 + 7 * 4 + RING_SLOTS * 4 + 3 + 17 + GEO_COUNTRY_ISO_LEN + \
 		       2 * 4 + 1 + IP_PROCS * IP_PROC_LEN)
 /* A file may come from an agent with a larger table, but not absurdly. */
 #define MAX_FILE_MEMBERS (1u << 24)
@@ -141,6 +142,7 @@ static void put_member(struct wbuf *w, const struct member *m)
 		put_u32(w, m->ring[i]);
 	put(w, &m->view, 1);
 	put(w, &m->dir, 1);
+	put(w, &m->flags, 1);
 	put(w, &m->ip.family, 1);
 	put(w, m->ip.a, 16);
 	put(w, m->cc, GEO_COUNTRY_ISO_LEN);
@@ -177,8 +179,6 @@ int detect_state_encode(const struct detect *d, uint8_t **buf, size_t *len)
 					for (int b = 0; b < HIST_BINS; b++)
 						put_f32(&w, p->hist[b]);
 					put_f64(&w, p->sw);
-					put_f64(&w, p->swl);
-					put_f64(&w, p->swll);
 				}
 	for (size_t i = 0; i < total; i++)
 		if (d->members[i].key)
@@ -219,6 +219,7 @@ static bool get_member(struct rbuf *r, struct member *m, int32_t cur)
 	m->ring_kib = (uint32_t)ring;
 	get(r, &m->view, 1);
 	get(r, &m->dir, 1);
+	get(r, &m->flags, 1);
 	get(r, &m->ip.family, 1);
 	get(r, m->ip.a, 16);
 	get(r, m->cc, GEO_COUNTRY_ISO_LEN);
@@ -229,12 +230,14 @@ static bool get_member(struct rbuf *r, struct member *m, int32_t cur)
 	m->cc[GEO_COUNTRY_ISO_LEN - 1] = 0;
 	for (int i = 0; i < IP_PROCS; i++)
 		m->procs[i][IP_PROC_LEN - 1] = 0;
+	for (int i = 0; i < IP_PROCS; i++)
+		m->proc_hash[i] = m->procs[i][0] ? proc_name_hash(m->procs[i]) : 0;
 	m->w = f[0], m->mean = f[1], m->var = f[2], m->peak = f[3];
 	m->hmean = f[4], m->hvar = f[5], m->hpeak = f[6];
 	for (int i = 0; i < 7; i++)
 		if (!finite_nonneg(f[i]) || f[i] > 1e9f)
 			return false;
-	return m->key && m->view < VIEW_COUNT && m->dir < 2 && m->proc_next < IP_PROCS &&
+	return m->key && m->view < VIEW_COUNT && m->dir < 2 && m->flags <= MEMBER_ALARMED && m->proc_next < IP_PROCS &&
 	       (m->ip.family == 0 || m->ip.family == FLOW_AF_INET || m->ip.family == FLOW_AF_INET6) &&
 	       m->bucket <= cur && m->stat_bucket <= m->bucket && m->hz_bucket <= m->bucket && m->first_seen_ns <= m->last_seen_ns;
 }
@@ -297,10 +300,7 @@ static int parse_into(struct detect *t, const uint8_t *buf, size_t len, char *er
 						if (!finite_nonneg(p->hist[b] = get_f32(&r)))
 							return fail(err, errlen, "corrupt: bad population value");
 					p->sw = get_f64(&r);
-					p->swl = get_f64(&r);
-					p->swll = get_f64(&r);
-					if (!finite_nonneg(p->sw) || !finite_nonneg(p->swl) ||
-					    !finite_nonneg(p->swll))
+					if (!finite_nonneg(p->sw))
 						return fail(err, errlen, "corrupt: bad population value");
 					pop_finish(p);
 				}
@@ -323,6 +323,7 @@ int detect_state_parse(struct detect *d, const uint8_t *buf, size_t len, char *e
 {
 	struct detect *t = detect_new(&d->cfg);
 	struct member *mine;
+	uint64_t *keys;
 
 	if (!t)
 		return fail(err, errlen, "out of memory");
@@ -334,6 +335,9 @@ int detect_state_parse(struct detect *d, const uint8_t *buf, size_t len, char *e
 	mine = d->members;
 	d->members = t->members;
 	t->members = mine;
+	keys = d->keys;
+	d->keys = t->keys;
+	t->keys = keys;
 	d->n_members = t->n_members;
 	d->first_ns = t->first_ns;
 	d->cur_bucket = t->cur_bucket;

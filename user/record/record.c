@@ -1,4 +1,5 @@
 #include <arpa/inet.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -21,6 +22,54 @@ json_t *record_base(int64_t now_ns, const char *kind, const char *dataset)
 	json_set_path(r, "event.module", json_string("exfild"));
 	json_set_path(r, "event.dataset", json_string(dataset));
 	return r;
+}
+
+/* One side of the flow: ip and address when known, and the port. */
+static void put_side(json_t *r, const char *side, const struct ipaddr *a, uint16_t port,
+		     bool with_port)
+{
+	char path[32], ip[INET6_ADDRSTRLEN];
+
+	if (a->family) {
+		record_ip(a, ip, sizeof(ip));
+		snprintf(path, sizeof(path), "%s.ip", side);
+		json_set_path(r, path, json_string(ip));
+		snprintf(path, sizeof(path), "%s.address", side);
+		json_set_path(r, path, json_string(ip));
+	}
+	if (with_port) {
+		snprintf(path, sizeof(path), "%s.port", side);
+		json_set_path(r, path, json_integer(port));
+	}
+}
+
+/*
+ * ECS: the side that opened the connection is the source. Egress (this
+ * host opened it): source = local, destination = peer, the bytes sent are
+ * source.bytes. Ingress (the peer opened it): source = peer (no port: its
+ * connections to one service are grouped), destination = local address
+ * and service port, the bytes sent are destination.bytes.
+ */
+static void record_sides(json_t *r, const struct flow_obs *o)
+{
+	bool in = o->direction == FLOW_INGRESS;
+	const struct ipaddr *src = in ? &o->remote : &o->local, *dst = in ? &o->local : &o->remote;
+	json_t *related = json_array();
+	char ip[2][INET6_ADDRSTRLEN];
+
+	json_set_path(r, "network.direction", json_string(in ? "ingress" : "egress"));
+	put_side(r, "source", src, in ? 0 : o->local_port, !in);
+	put_side(r, "destination", dst, in ? o->local_port : o->remote_port, true);
+	json_set_path(r, in ? "destination.bytes" : "source.bytes",
+		      json_integer((json_int_t)o->bytes_sent));
+	/* related.ip: both addresses, each once. */
+	record_ip(&o->local, ip[0], sizeof(ip[0]));
+	record_ip(&o->remote, ip[1], sizeof(ip[1]));
+	if (o->local.family)
+		json_array_append_new(related, json_string(ip[0]));
+	if (!o->local.family || strcmp(ip[0], ip[1]))
+		json_array_append_new(related, json_string(ip[1]));
+	json_set_path(r, "related.ip", related);
 }
 
 /* ["word"], the same array in every record: a new reference. */
@@ -51,8 +100,6 @@ json_t *record_flow(const struct enriched_flow *f, const struct record_ctx *ctx)
 	const struct flow_obs *o = &f->obs;
 	/* A flow happened when its interval ended (the drain's swap). */
 	json_t *r = record_base(o->end_ns, "event", "exfild.flow");
-	char ip[INET6_ADDRSTRLEN];
-	json_t *ipj;
 
 	json_set_path(r, "event.category", constant_list(&category, "network"));
 	json_set_path(r, "event.type", constant_list(&type, "connection"));
@@ -73,22 +120,8 @@ json_t *record_flow(const struct enriched_flow *f, const struct record_ctx *ctx)
 	json_set_path(r, "network.iana_number", decimal(o->transport));
 	json_set_path(r, "network.type",
 		      json_string(o->remote.family == FLOW_AF_INET ? "ipv4" : "ipv6"));
-	json_set_path(r, "network.direction", json_string("egress"));
 	json_set_path(r, "network.bytes", json_integer((json_int_t)o->bytes_sent));
-	record_ip(&o->remote, ip, sizeof(ip));
-	ipj = json_string(ip);	/* one string, two fields */
-	json_set_path(r, "destination.ip", json_incref(ipj));
-	json_set_path(r, "destination.address", ipj);
-	json_set_path(r, "destination.port", json_integer(o->remote_port));
-	json_set_path(r, "source.bytes", json_integer((json_int_t)o->bytes_sent));
-	/* This host's side, when the source knows it (the SIEM's jobs read it). */
-	if (o->local.family) {
-		record_ip(&o->local, ip, sizeof(ip));
-		json_set_path(r, "source.ip", json_string(ip));
-		json_set_path(r, "source.address", json_string(ip));
-		if (o->local_port)
-			json_set_path(r, "source.port", json_integer(o->local_port));
-	}
+	record_sides(r, o);
 	if (o->calls)
 		json_set_path(r, "exfild.calls", json_integer((json_int_t)o->calls));
 	if (o->cgroup_id)
@@ -96,7 +129,10 @@ json_t *record_flow(const struct enriched_flow *f, const struct record_ctx *ctx)
 	if (o->tier)
 		json_set_path(r, "exfild.tier", json_string(o->tier));
 	record_process(r, f);
-	record_geo(json_object_get(r, "destination"), &f->geo);
+	/* Geo and AS describe the peer: the destination of egress flows,
+	 * the source of ingress ones. */
+	record_geo(json_object_get(r, o->direction == FLOW_INGRESS ? "source" : "destination"),
+		   &f->geo);
 	return r;
 }
 

@@ -46,15 +46,27 @@ int fsafe_dir(const char *dir, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: %s", dir, strerror(errno));
 		return -1;
 	}
-	if (!S_ISDIR(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 022)) {
-		snprintf(err, errlen, "refusing directory %s: %s", dir,
-			 !S_ISDIR(st.st_mode) ? "not a directory (a symlink?)" :
-			 st.st_uid != geteuid() ? "owned by another user" :
-						  "writable by group or others");
+	if (!S_ISDIR(st.st_mode)) {
+		snprintf(err, errlen, "refusing directory %s: not a directory (a symlink?)", dir);
 		return -1;
 	}
-	/* And nobody else may replace it: every directory above it is root's. */
+	/* It and every directory above it: only root may change them. */
 	return safepath_check("state directory", dir, err, errlen);
+}
+
+int fsafe_parent(const char *path, char *err, size_t errlen)
+{
+	char dir[FSAFE_PATH_MAX];
+	const char *slash = strrchr(path, '/');
+	size_t n = slash ? (size_t)(slash - path) : 0;
+
+	if (n >= sizeof(dir)) {
+		snprintf(err, errlen, "%s: path too long", path);
+		return -1;
+	}
+	memcpy(dir, path, n);
+	dir[n] = 0;
+	return safepath_check("output directory", n ? dir : "/", err, errlen);
 }
 
 int fsafe_open(const char *path, int flags, char *err, size_t errlen)

@@ -12,8 +12,10 @@
 
 /* Create the missing directories of path (mode 0700). 0 or -1 with err. */
 int fsafe_mkdirs(const char *dir, char *err, size_t errlen);
-/* Create dir itself too, and check it: ours, a directory, no group/other write. */
+/* Create dir itself too, and check it and its parents (core/safepath.h). */
 int fsafe_dir(const char *dir, char *err, size_t errlen);
+/* The directory a file is in, and those above it, may be changed by root only. */
+int fsafe_parent(const char *path, char *err, size_t errlen);
 /*
  * open(path, flags | O_NOFOLLOW | O_CLOEXEC, 0600), then refuse what we
  * should not write: not a regular file or character device, not ours,

@@ -41,6 +41,12 @@ struct sink_config {
 	const char *tls_cert, *tls_key;	/* client certificate and key; NULL/"": none */
 	const char *host_name;		/* syslog HOSTNAME */
 	size_t queue_max;		/* bytes each sink may hold in memory */
+	/*
+	 * Batch commands (replay): alerts go straight to the sinks' queues,
+	 * never into the agent's spool, which would hand them to the agent's
+	 * own sinks at its next start.
+	 */
+	bool no_spool;
 };
 
 struct sinkset;
@@ -56,6 +62,8 @@ int sinkset_add(struct sinkset *ss, const char *spec, unsigned kinds, char *err,
  * an earlier run wait there, and starts delivering them.
  */
 int sinkset_start(struct sinkset *ss, char *err, size_t errlen);
+/* Open the spool now (not at the first alert): -1 with err when it cannot be. */
+int sinkset_open_spool(struct sinkset *ss, char *err, size_t errlen);
 /*
  * Hand over one record. Alerts are spooled (and fsynced) before this
  * returns. 0: accepted; -1: dropped and counted (queue full, no memory,

@@ -28,7 +28,7 @@ static int open_out(struct sink *s, char *err, size_t errlen)
 	struct stat st;
 	int fd;
 
-	if (fsafe_mkdirs(s->sp.path, err, errlen))
+	if (fsafe_mkdirs(s->sp.path, err, errlen) || fsafe_parent(s->sp.path, err, errlen))
 		return -1;
 	fd = fsafe_open(s->sp.path, O_WRONLY | O_APPEND | O_CREAT, err, errlen);
 	if (fd < 0)

@@ -40,6 +40,9 @@ void net_fail(struct sink *s, const char *why)
 		log_err("output %s: %s; alerts stay spooled, reconnecting with backoff", s->spec,
 			why);
 	close_fd(s);
+	if (c->up_since && clock_ns(CLOCK_MONOTONIC) - c->up_since >= NET_HEALTHY_NS)
+		c->backoff_ns = NET_BACKOFF_MIN_NS;
+	c->up_since = 0;
 	c->state = NET_IDLE;
 	s->want = 0;
 	sink_set_down(s, why);
@@ -55,7 +58,7 @@ void net_up(struct sink *s)
 	struct net_conn *c = net_of(s);
 
 	c->state = NET_UP;
-	c->backoff_ns = NET_BACKOFF_MIN_NS;
+	c->up_since = clock_ns(CLOCK_MONOTONIC);
 	/* A stream receiver sends nothing; input or a hang-up means it went away. */
 	s->want = c->socktype == SOCK_STREAM ? EPOLLIN | EPOLLRDHUP : 0;
 	sink_set_up(s);

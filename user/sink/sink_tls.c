@@ -18,8 +18,12 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
+#include "clock.h"
 #include "log.h"
 #include "sink_net.h"
+
+/* How long a TLS 1.3 server that sends no session tickets may take to refuse us. */
+#define TLS13_ACCEPT_WAIT_NS (2 * NS_PER_SEC)
 
 static bool is_ip_literal(const char *host)
 {
@@ -39,6 +43,16 @@ static void openssl_reason(char *buf, size_t len, const char *what)
 	snprintf(buf, len, "%s: %s", what, r);
 }
 
+/* Called from inside SSL_read: only note it; tls_ready() acts on it. */
+static int on_ticket(SSL *ssl, SSL_SESSION *sess)
+{
+	struct sink *s = SSL_get_app_data(ssl);
+
+	if (s)
+		net_of(s)->ticket_seen = true;
+	return 0;	/* not kept */
+}
+
 static SSL_CTX *make_ctx(const struct sink_config *c, char *err, size_t errlen)
 {
 	SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
@@ -51,6 +65,9 @@ static SSL_CTX *make_ctx(const struct sink_config *c, char *err, size_t errlen)
 	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
 	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
 	SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+	/* Only to hear of the server's session tickets (see handshake()). */
+	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
+	SSL_CTX_sess_set_new_cb(ctx, on_ticket);
 	if (c->tls_ca && c->tls_ca[0] ? !SSL_CTX_load_verify_locations(ctx, c->tls_ca, NULL)
 				      : !SSL_CTX_set_default_verify_paths(ctx)) {
 		snprintf(why, sizeof(why), "cannot load the CA certificates %s",
@@ -106,6 +123,20 @@ static void handshake_reason(struct sink *s, SSL *ssl, int r, char *buf, size_t 
 	}
 }
 
+static void tls_ready(struct sink *s, uint32_t events);
+
+/* A TLS 1.3 server that sends no session tickets and no refusal: accepted. */
+static void accept_quietly(void *arg)
+{
+	struct sink *s = arg;
+	struct net_conn *c = net_of(s);
+
+	if (c->state == NET_HANDSHAKE && c->awaiting_ticket) {
+		c->awaiting_ticket = false;
+		net_up(s);
+	}
+}
+
 static void handshake(struct sink *s, uint32_t events)
 {
 	struct net_conn *c = net_of(s);
@@ -115,8 +146,26 @@ static void handshake(struct sink *s, uint32_t events)
 	ERR_clear_error();
 	errno = 0;
 	r = SSL_do_handshake(c->ssl);
+	if (r == 1 && SSL_version(c->ssl) < TLS1_3_VERSION) {
+		net_up(s);	/* TLS 1.2 checks a client certificate inside the handshake */
+		return;
+	}
 	if (r == 1) {
-		net_up(s);
+		/*
+		 * TLS 1.3: the server checks our certificate (if it wants one)
+		 * after our side of the handshake is done, and refuses with an
+		 * alert only then. Alerts written before that would reach its
+		 * TCP (and count as accepted) and be thrown away, so writing
+		 * waits for a sign of acceptance: the session tickets a server
+		 * sends once it has accepted the client, or, from a server that
+		 * sends none, a quiet while.
+		 */
+		c->awaiting_ticket = true;
+		s->want = EPOLLIN;
+		sink_update_events(s);
+		loop_timer_set(sink_loop(s), &c->timer,
+			       clock_ns(CLOCK_MONOTONIC) + TLS13_ACCEPT_WAIT_NS, accept_quietly, s);
+		tls_ready(s, EPOLLIN);	/* a ticket may be here already */
 		return;
 	}
 	switch (SSL_get_error(c->ssl, r)) {
@@ -156,7 +205,9 @@ static void tls_connected(struct sink *s)
 		SSL_set1_host(ssl, s->sp.host);
 	}
 	SSL_set_connect_state(ssl);
+	SSL_set_app_data(ssl, s);
 	c->ssl = ssl;
+	c->awaiting_ticket = c->ticket_seen = false;
 	c->state = NET_HANDSHAKE;
 	handshake(s, 0);
 }
@@ -167,7 +218,7 @@ static void tls_ready(struct sink *s, uint32_t events)
 	struct net_conn *c = net_of(s);
 	char buf[4096], why[400];
 
-	if (c->state == NET_HANDSHAKE) {
+	if (c->state == NET_HANDSHAKE && !c->awaiting_ticket) {
 		handshake(s, events);
 		return;
 	}
@@ -184,6 +235,11 @@ static void tls_ready(struct sink *s, uint32_t events)
 		switch (SSL_get_error(c->ssl, r)) {
 		case SSL_ERROR_WANT_READ:
 		case SSL_ERROR_WANT_WRITE:
+			if (c->awaiting_ticket && c->ticket_seen) {
+				c->awaiting_ticket = false;
+				loop_timer_cancel(sink_loop(s), &c->timer);
+				net_up(s);
+			}
 			return;
 		case SSL_ERROR_ZERO_RETURN:
 			snprintf(why, sizeof(why), "the receiver closed the TLS connection");

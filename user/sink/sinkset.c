@@ -152,6 +152,14 @@ static void infl_push(struct sink *s, uint64_t seq, uint64_t end)
 	s->infl[s->n_infl++] = (struct inflight){ seq, end };
 }
 
+/* Past the last failure: the receiver has taken something since. */
+static void recovered(struct sink *s)
+{
+	if (s->why[0])
+		log_info("output %s works again", s->spec);
+	s->why[0] = 0;
+}
+
 static void confirm(struct sink *s);
 
 static void on_confirm_timer(void *arg)
@@ -174,6 +182,7 @@ static void confirm(struct sink *s)
 	memmove(s->infl, s->infl + k, (s->n_infl - k) * sizeof(*s->infl));
 	s->n_infl -= k;
 	if (last != s->acked_seq) {
+		recovered(s);
 		s->acked_seq = last;
 		if (ss->spool && spool_pos_store(ss->spool, s->spec, last))
 			log_warn("alert spool: cannot store the position of %s: %s (alerts may be "
@@ -314,9 +323,8 @@ void sink_pump(struct sink *s)
 
 void sink_set_up(struct sink *s)
 {
-	if (s->why[0])
-		log_info("output %s works again", s->spec);
-	s->why[0] = 0;
+	/* The reason of the last failure stays until the receiver takes
+	 * something: one that accepts, then refuses, is not "working again". */
 	s->up = true;
 	s->blocked = false;
 	s->written = 0;
@@ -420,12 +428,23 @@ static int open_spool(struct sinkset *ss, char *err, size_t errlen)
 	return 0;
 }
 
+int sinkset_open_spool(struct sinkset *ss, char *err, size_t errlen)
+{
+	if (ss->spool || !ss->has_alert_sinks || ss->c.no_spool)
+		return 0;
+	return open_spool(ss, err, errlen);
+}
+
 int sinkset_start(struct sinkset *ss, char *err, size_t errlen)
 {
-	if (!ss->has_alert_sinks || !spool_has_data(ss->c.state_dir))
+	if (!ss->has_alert_sinks || ss->c.no_spool || !spool_has_data(ss->c.state_dir))
 		return 0;
-	if (open_spool(ss, err, errlen))
-		return -1;
+	if (open_spool(ss, err, errlen)) {
+		/* Another agent on the same state directory: its leftovers are its
+		 * own to deliver; this one tries the spool again at its first alert. */
+		log_warn("%s; alerts of an earlier run stay there", err);
+		return 0;
+	}
 	log_info("alert spool: %zu alerts from an earlier run to deliver",
 		 spool_count_after(ss->spool, min_acked(ss)));
 	sinkset_kick(ss);
@@ -440,7 +459,7 @@ static int emit_alert(struct sinkset *ss, const json_t *rec, const char *line, s
 
 	if (!ss->has_alert_sinks)
 		return 0;
-	if (!ss->spool && !ss->spool_failed) {
+	if (!ss->spool && !ss->spool_failed && !ss->c.no_spool) {
 		char err[512];
 
 		if (open_spool(ss, err, sizeof(err))) {

@@ -1,6 +1,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -135,8 +136,12 @@ static int read_pos_file(const char *path, uint64_t *seq)
 	return n > 0 ? spool_pos_parse(buf, (size_t)n, seq) : -1;
 }
 
-/* Sequence numbers continue past every position ever stored. */
-static void positions_floor(struct spool *sp)
+/*
+ * Sequence numbers continue past every position ever stored. With nothing
+ * spooled, every position means the same as none ("deliver what comes"), so
+ * the files of sinks long gone are removed instead of piling up.
+ */
+static void positions_floor(struct spool *sp, bool remove)
 {
 	DIR *d = opendir(sp->dir);
 	struct dirent *e;
@@ -152,6 +157,8 @@ static void positions_floor(struct spool *sp)
 		snprintf(p, sizeof(p), "%s/%s", sp->dir, e->d_name);
 		if (!read_pos_file(p, &seq) && seq >= sp->next_seq)
 			sp->next_seq = seq + 1;
+		if (remove)
+			unlink(p);
 	}
 	closedir(d);
 }
@@ -194,11 +201,13 @@ struct spool *spool_open(const char *dir, uint64_t max_bytes, char *err, size_t 
 	sp->fd = fsafe_open(sp->path, O_RDWR | O_CREAT | O_APPEND, err, errlen);
 	if (sp->fd < 0)
 		goto fail;
-	positions_floor(sp);
+	positions_floor(sp, false);
 	if (scan(sp)) {
 		snprintf(err, errlen, "alert spool %s: cannot read: %s", sp->path, strerror(errno));
 		goto fail;
 	}
+	if (sp->n == 0)
+		positions_floor(sp, true);
 	return sp;
 fail:
 	spool_close(sp);

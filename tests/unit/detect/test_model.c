@@ -37,15 +37,29 @@ static void test_burst_new_country_alerts(void **state)
 	struct collect c = { 0 };
 	uint64_t s = 7;
 	int64_t t = laptop_run(d, T0, 3 * DAY_DRAINS + 3, &s, &c), fire = 0;
+	int fed = 0;	/* addresses fed in the drain that fired */
 
 	assert_int_equal(c.n, 0);
+	/* Another process and another address in that country first, small. */
+	{
+		struct fl a = { t, 0xc6336401u, "BR", "Sao Paulo", 443, "curl", "alice", 20000, 0 };
+		struct fl b = { t, 0xc6336402u, "BR", "Sao Paulo", 443, "firefox", "alice", 2 * MB, 0 };
+
+		feed(d, &a, &c);
+		feed(d, &b, &c);
+		assert_int_equal(c.n, 0);
+	}
 	/* DE gets a few MB an hour; this is 60 MB in the next hour. */
 	for (int i = 0; i < 6 && !c.n; i++, t += DRAIN) {
-		struct fl x = { t, 0xc6336401u, "BR", "Sao Paulo", 443, "firefox", "alice",
-				10 * MB, 0 };
+		static const uint32_t ips[] = { 0xc6336401u, 0xc6336403u, 0xc6336404u };
 
 		laptop_drain(d, t, &s, &c);
-		feed(d, &x, &c);
+		for (fed = 0; fed < 3 && !c.n; fed++) {
+			struct fl x = { t, ips[fed], "BR", "Sao Paulo", 443, "firefox", "alice",
+					10 * MB / 3, 0 };
+
+			feed(d, &x, &c);
+		}
 		fire = t;
 	}
 	assert_int_equal(c.n, 1);
@@ -57,9 +71,18 @@ static void test_burst_new_country_alerts(void **state)
 	assert_string_equal(c.first.views[VIEW_COUNTRY].member, "BR");
 	assert_int_equal(c.first.direction, FLOW_EGRESS);
 	assert_int_equal(c.first.dest.a[0], 0xc6);
-	assert_int_equal(c.first.dest.a[3], 0x01);
 	assert_int_equal(c.first.repeat_count, 1);
 	assert_true(c.first.n_reasons >= 1);
+	/* No address dominates: a country-level alert names its biggest
+	 * address (.1, the one curl also used) and lists the others. */
+	assert_int_not_equal(c.first.top_view, VIEW_IP);
+	assert_int_equal(c.first.dest.a[3], 0x01);
+	assert_int_equal(c.first.n_others, (unsigned)fed);	/* .2 and the others fed */
+	assert_int_equal(c.first.others[fed - 1].ip.a[3], 0x02);	/* the smallest */
+	assert_int_equal(c.first.others[fed - 1].bytes, 2 * MB);
+	assert_int_equal(c.first.n_other_procs, 1);
+	assert_string_equal(c.first.other_procs[0], "curl");
+	assert_int_equal(c.first.ip_bytes_window, c.first.dest_bytes);
 	/* First contact with that IP and country is this hour. */
 	assert_true(c.first.ip_first_seen_ns > t - HOUR);
 	assert_true(c.first.country_first_seen_ns > t - HOUR);
@@ -131,6 +154,34 @@ static void test_server_responses_50_countries_no_alert(void **state)
 	detect_free(d);
 }
 
+static void test_reserved_skipped_unless_included(void **state)
+{
+	struct detect_config cfg;
+	struct detect_stats st;
+	struct collect c = { 0 };
+	struct fl x = { T0, 0xc0000201u, "US", NULL, 443, "curl", "alice", 5000 * MB, 0 };
+	struct enriched_flow f = mkflow(&x);
+	struct detect *d;
+
+	detect_config_defaults(&cfg);
+	d = detect_new(&cfg);
+	f.reserved = true;
+	detect_observe(d, &f, collect_emit, &c);
+	detect_get_stats(d, &st);
+	assert_int_equal(st.skipped_reserved, 1);
+	assert_int_equal(st.flows, 0);
+	assert_int_equal(st.members, 0);
+	detect_free(d);
+	cfg.include_reserved = true;
+	d = detect_new(&cfg);
+	detect_observe(d, &f, collect_emit, &c);
+	detect_get_stats(d, &st);
+	assert_int_equal(st.skipped_reserved, 0);
+	assert_int_equal(st.flows, 1);
+	assert_int_equal(st.members, 5);	/* no region: ip, country, port, process, user */
+	detect_free(d);
+}
+
 static void test_no_alert_while_learning(void **state)
 {
 	struct detect *d = new_detect();
@@ -155,6 +206,7 @@ int main(void)
 		cmocka_unit_test(test_slow_exfiltration_alerts),
 		cmocka_unit_test(test_server_responses_50_countries_no_alert),
 		cmocka_unit_test(test_no_alert_while_learning),
+		cmocka_unit_test(test_reserved_skipped_unless_included),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -172,7 +172,7 @@ static void test_corrupt_files_rejected(void **state)
 
 	/* Same for a member record (the last one's view byte). */
 	memcpy(b, fx->buf, fx->len);
-	b[fx->len - 4 - 48 - 1 - 4 - 4 - 8 - 16 - 1 - 1 - 1] = 200;
+	b[fx->len - 4 - 48 - 1 - 4 - 4 - 8 - 16 - 1 - 1 - 1 - 1] = 200;
 	fix_crc(b, fx->len);
 	assert_string_equal(parse_err(b, fx->len), "corrupt: bad member record");
 	free(b);

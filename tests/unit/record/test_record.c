@@ -38,6 +38,12 @@ static struct enriched_flow make_flow(int family, const char *ip, uint8_t proto)
 	f.obs.remote.family = (uint8_t)family;
 	assert_int_equal(inet_pton(family == FLOW_AF_INET ? AF_INET : AF_INET6, ip,
 				   f.obs.remote.a), 1);
+	/* This host's side: an address of the same family, an ephemeral port. */
+	f.obs.local.family = (uint8_t)family;
+	assert_int_equal(inet_pton(family == FLOW_AF_INET ? AF_INET : AF_INET6,
+				   family == FLOW_AF_INET ? "192.0.2.10" : "2001:db8::10",
+				   f.obs.local.a), 1);
+	f.obs.local_port = 50000;
 	f.obs.bytes_sent = 123456789012ULL;
 	f.obs.calls = 77;
 	f.obs.start_ns = 1500000000LL + MONO_TO_WALL;	/* 1.5 s after the monotonic start */
@@ -108,6 +114,16 @@ static void one_string_array(json_t *root, const char *path, const char *want)
 	assert_string_equal(json_string_value(json_array_get(v, 0)), want);
 }
 
+static void two_strings(json_t *root, const char *path, const char *a, const char *b)
+{
+	json_t *v = at(root, path);
+
+	if (!json_is_array(v) || json_array_size(v) != 2)
+		fail_msg("%s is not an array of two", path);
+	assert_string_equal(json_string_value(json_array_get(v, 0)), a);
+	assert_string_equal(json_string_value(json_array_get(v, 1)), b);
+}
+
 /* Every leaf of obj as a dotted path, appended to out (";"-separated). */
 static void leaves(json_t *obj, const char *prefix, char *out, size_t len)
 {
@@ -151,13 +167,23 @@ static void fields_are(json_t *r, const char *const *want, size_t n)
 		assert_string_equal(list[i], sorted[i]);
 }
 
+/* Fields of every flow record, whichever its direction. */
+#define FLOW_COMMON_FIELDS								\
+	"@timestamp", "event.kind", "event.module", "event.dataset", "event.category",	\
+	"event.type", "event.action", "event.start", "event.end", "event.duration",	\
+	"host.name", "process.pid", "user.id", "network.transport",			\
+	"network.iana_number", "network.type", "network.direction", "network.bytes",	\
+	"destination.ip", "destination.address", "destination.port", "source.ip",	\
+	"source.address", "related.ip", "exfild.calls", "exfild.cgroup_id", "exfild.tier"
+
 static const char *const flow_fields[] = {
-	"@timestamp", "event.kind", "event.module", "event.dataset", "event.category",
-	"event.type", "event.action", "event.start", "event.end", "event.duration",
-	"host.name", "process.pid", "user.id", "network.transport", "network.iana_number",
-	"network.type", "network.direction", "network.bytes", "destination.ip",
-	"destination.address", "destination.port", "source.bytes", "exfild.calls",
-	"exfild.cgroup_id", "exfild.tier",
+	FLOW_COMMON_FIELDS, "source.port", "source.bytes",
+};
+
+/* Ingress: the peer has no port (grouped by service), the bytes go on the
+ * destination (this host). */
+static const char *const ingress_fields[] = {
+	FLOW_COMMON_FIELDS, "destination.bytes", "source.geo.country_iso_code",
 };
 
 static const char *const loss_fields[] = {
@@ -196,7 +222,11 @@ static void test_flow_v4_tcp(void **state)
 	str_is(r, "destination.ip", "203.0.113.7");
 	str_is(r, "destination.address", "203.0.113.7");
 	int_is(r, "destination.port", 443);
+	str_is(r, "source.ip", "192.0.2.10");
+	str_is(r, "source.address", "192.0.2.10");
+	int_is(r, "source.port", 50000);
 	int_is(r, "source.bytes", 123456789012LL);
+	two_strings(r, "related.ip", "192.0.2.10", "203.0.113.7");
 	int_is(r, "exfild.calls", 77);
 	int_is(r, "exfild.cgroup_id", 8812);
 	str_is(r, "exfild.tier", "fentry");
@@ -233,6 +263,55 @@ static void test_flow_v6_udp(void **state)
 	int_is(r, "event.duration", 10081456789LL);
 	str_is(r, "host.name", "h\\xff");
 	str_is(r, "exfild.tier", "tracepoint");
+	json_decref(r);
+}
+
+/* Accepted by this host: the client is the source, this host the
+ * destination, the bytes this host sent are destination.bytes. */
+static void test_flow_ingress(void **state)
+{
+	struct enriched_flow f = make_flow(FLOW_AF_INET, "203.0.113.7", FLOW_PROTO_TCP);
+	json_t *r;
+
+	f.obs.direction = FLOW_INGRESS;
+	f.obs.local_port = 8443;
+	f.obs.remote_port = 0;		/* grouped: the client's ports are dropped */
+	snprintf(f.geo.country_iso, sizeof(f.geo.country_iso), "NL");
+	r = round_trip(record_flow(&f, &ctx));
+	fields_are(r, ingress_fields, NELEM(ingress_fields));
+	str_is(r, "network.direction", "ingress");
+	str_is(r, "source.ip", "203.0.113.7");
+	str_is(r, "destination.ip", "192.0.2.10");
+	int_is(r, "destination.port", 8443);
+	int_is(r, "destination.bytes", 123456789012LL);
+	int_is(r, "network.bytes", 123456789012LL);
+	two_strings(r, "related.ip", "192.0.2.10", "203.0.113.7");
+	json_decref(r);
+	/* Geo describes the peer: on the source side here. */
+	f.geo.country_iso[0] = 0;
+	snprintf(f.geo.country_name, sizeof(f.geo.country_name), "Netherlands");
+	r = round_trip(record_flow(&f, &ctx));
+	str_is(r, "source.geo.country_name", "Netherlands");
+	assert_null(json_object_get(json_object_get(r, "destination"), "geo"));
+	json_decref(r);
+}
+
+/* Loopback to itself: one address, listed once. Unknown local side: only
+ * the peer. */
+static void test_related_ip(void **state)
+{
+	struct enriched_flow f = make_flow(FLOW_AF_INET, "192.0.2.10", FLOW_PROTO_UDP);
+	json_t *r = round_trip(record_flow(&f, &ctx)), *rel;
+
+	rel = json_object_get(r, "related");
+	assert_int_equal(json_array_size(json_object_get(rel, "ip")), 1);
+	json_decref(r);
+	memset(&f.obs.local, 0, sizeof(f.obs.local));
+	r = round_trip(record_flow(&f, &ctx));
+	rel = json_object_get(r, "related");
+	assert_int_equal(json_array_size(json_object_get(rel, "ip")), 1);
+	assert_null(json_object_get(json_object_get(r, "source"), "ip"));
+	int_is(r, "source.port", 50000);
 	json_decref(r);
 }
 
@@ -396,6 +475,8 @@ int main(void)
 		cmocka_unit_test(test_flow_v4_tcp),
 		cmocka_unit_test(test_flow_v6_udp),
 		cmocka_unit_test(test_flow_extremes),
+		cmocka_unit_test(test_flow_ingress),
+		cmocka_unit_test(test_related_ip),
 		cmocka_unit_test(test_record_ip),
 		cmocka_unit_test(test_loss),
 		cmocka_unit_test(test_ecs_fields),

@@ -136,6 +136,42 @@ static void test_late_beyond_window(void **state)
 	replay_merge_free(m);
 }
 
+/* 1500 connections in reverse end order, all within the hour window. */
+static void write_reversed(char *path, size_t len, const char *tag)
+{
+	static char text[1500 * 64 + 512];
+	size_t o = (size_t)snprintf(text, sizeof(text), "%s", HDR);
+
+	for (int i = 0; i < 1500; i++)
+		o += (size_t)snprintf(text + o, sizeof(text) - o,
+				      "%d\t10.0.0.1\t1\t192.0.2.1\t443\ttcp\t-\t1\t-\n", 5000 - i);
+	write_tmp(path, len, tag, text);
+}
+
+/* The record cap is for all files together: two files get half each. */
+static void test_cap_shared_by_files(void **state)
+{
+	char p1[128], p2[128];
+	static int64_t e[3000];
+	static uint64_t b[3000];
+
+	write_reversed(p1, sizeof(p1), "cap1");
+	write_reversed(p2, sizeof(p2), "cap2");
+	const char *one[] = { p1 }, *two[] = { p1, p2 };
+	struct replay_merge *m = merge_of(one, 1, REPLAY_WINDOW_NS, 2048);
+
+	assert_int_equal(drain(m, e, b, 3000), 1500);
+	assert_int_equal(replay_merge_late(m), 0);	/* 1500 fit in 2048 */
+	replay_merge_free(m);
+	m = merge_of(two, 2, REPLAY_WINDOW_NS, 2048);
+	assert_int_equal(drain(m, e, b, 3000), 3000);	/* nothing lost */
+	/* 1024 held per file: the other 476 of each come too late to sort */
+	assert_int_equal(replay_merge_late(m), 2 * 476);
+	replay_merge_free(m);
+	unlink(p1);
+	unlink(p2);
+}
+
 static void write_gz(const char *path, const char *text, size_t len)
 {
 	gzFile g = gzopen(path, "wb");
@@ -258,6 +294,7 @@ int main(void)
 		cmocka_unit_test(test_sorted_by_end),
 		cmocka_unit_test(test_merge_files),
 		cmocka_unit_test(test_late_beyond_window),
+		cmocka_unit_test(test_cap_shared_by_files),
 		cmocka_unit_test(test_gzip_by_magic),
 		cmocka_unit_test(test_gzip_truncated),
 		cmocka_unit_test(test_stdin),

@@ -144,7 +144,7 @@ static void test_refuses_unsafe_files(void **state)
 	const char *dangling = in_dir(2, "dangling.json"), *target = in_dir(3, "elsewhere.json");
 	struct sink_config c = { .host_name = "h" };
 	struct sinkset *ss = sinkset_new(L, &c);
-	char err[512], want[700];
+	char err[2048], want[2048];
 	size_t len;
 	int fd = open(secret, O_WRONLY | O_CREAT | O_EXCL, 0600);
 
@@ -182,6 +182,15 @@ static void test_refuses_unsafe_files(void **state)
 	assert_int_equal(sinkset_add(ss, spec_of(hard), REC_BIT(REC_FLOW), err, sizeof(err)), -1);
 	snprintf(want, sizeof(want), "output file:%s: refusing %s: it has other hard links", hard, hard);
 	assert_string_equal(err, want);
+	/* A directory others may write (not sticky): they could swap the file. */
+	const char *open_dir = in_dir(2, "open"), *in_open = in_dir(3, "open/x.json");
+	assert_int_equal(mkdir(open_dir, 0700), 0);
+	assert_int_equal(chmod(open_dir, 0777), 0);
+	assert_int_equal(sinkset_add(ss, spec_of(in_open), REC_BIT(REC_FLOW), err, sizeof(err)), -1);
+	snprintf(want, sizeof(want), "output file:%s: %s: the output directory is writable by "
+		 "others (mode 0777): run chmod go-w %s", in_open, open_dir, open_dir);
+	assert_string_equal(err, want);
+	assert_int_equal(access(in_open, F_OK), -1);
 	sinkset_free(ss);
 
 	/* Re-checked on reopen: a link planted after rotation is refused, the old file kept. */
@@ -329,6 +338,42 @@ static void test_rotation_follower_sees_each_record_once(void **state)
 	close(f->fd);
 	free(f);
 	sinkset_free(ss);
+}
+
+/* Alerts go through the spool (and a position per sink), unless no_spool. */
+static void test_alerts_spooled_or_not(void **state)
+{
+	const char *p = in_dir(0, "alerts.json"), *st = in_dir(1, "state");
+	const char *spool = in_dir(2, "state/alerts.spool"), *q = in_dir(3, "direct.json");
+	const char *st2 = in_dir(4, "state2");
+	struct sink_config c = { .host_name = "h", .state_dir = st };
+	struct sinkset *ss = open_set(spec_of(p), SINK_OUTPUT_KINDS, &c);
+	struct sinkset_pending pd;
+	struct stat sb;
+	json_t *r = rec_pad(7, 3);
+
+	assert_int_equal(sinkset_emit(ss, REC_ALERT, r), 0);
+	assert_true(sinkset_spooled(ss));
+	sinkset_pending(ss, &pd);
+	assert_int_equal(pd.alerts, 0);	/* a file accepts at once (after fdatasync) */
+	assert_int_equal(stat(spool, &sb), 0);
+	assert_int_equal(sb.st_size, 0);	/* emptied: every sink has it */
+	assert_int_equal(sb.st_mode & 0777, 0600);
+	assert_int_equal(stat(st, &sb), 0);
+	assert_int_equal(sb.st_mode & 0777, 0700);
+	sinkset_free(ss);
+	check_file(p, 7, 8);
+
+	struct sink_config direct = { .host_name = "h", .state_dir = st2, .no_spool = true };
+	ss = open_set(spec_of(q), SINK_OUTPUT_KINDS, &direct);
+	assert_int_equal(sinkset_emit(ss, REC_ALERT, r), 0);
+	assert_false(sinkset_spooled(ss));
+	sinkset_kick(ss);
+	assert_true(sinkset_idle(ss));
+	sinkset_free(ss);
+	check_file(q, 7, 8);
+	assert_int_equal(access(st2, F_OK), -1);	/* no state dir, no spool */
+	json_decref(r);
 }
 
 /* The last record of a drain must not wait for the next drain. */
@@ -518,6 +563,7 @@ int main(void)
 		cmocka_unit_test(test_size_rotation),
 		cmocka_unit_test(test_rotation_follower_sees_each_record_once),
 		cmocka_unit_test(test_kick_writes_the_rest),
+		cmocka_unit_test(test_alerts_spooled_or_not),
 		cmocka_unit_test(test_full_device_counts),
 		cmocka_unit_test(test_full_disk_then_rotation),
 		cmocka_unit_test(test_stalled_pipe_never_blocks),

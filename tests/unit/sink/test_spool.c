@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -157,6 +158,38 @@ static void test_append_reopen_positions(void **state)
 	spool_close(sp);
 }
 
+/* Positions of sinks long gone do not pile up: with nothing spooled they go. */
+static void test_positions_cleaned_when_empty(void **state)
+{
+	struct spool *sp = open_sp(1 << 20);
+	char p[400];
+
+	append(sp, "4one", 0, 1);
+	append(sp, "4two", 0, 2);
+	assert_int_equal(spool_pos_store(sp, "file:/old-a", 2), 0);
+	assert_int_equal(spool_pos_store(sp, "file:/old-b", 1), 0);
+	spool_close(sp);
+	/* Something is spooled (b has not got "two"): both positions stay. */
+	sp = open_sp(1 << 20);
+	assert_int_equal(spool_pos_load(sp, "file:/old-b"), 1);
+	spool_trim(sp, 2);
+	spool_close(sp);
+	/* Empty now: the files go, and numbering still goes on past them. */
+	sp = open_sp(1 << 20);
+	DIR *d = opendir(in_dir(1, "state"));
+	struct dirent *e;
+	int pos_files = 0;
+	while ((e = readdir(d)))
+		pos_files += !strncmp(e->d_name, "pos-", 4);
+	closedir(d);
+	assert_int_equal(pos_files, 0);
+	append(sp, "4three", 0, 3);
+	assert_int_equal(spool_pos_load(sp, "file:/old-a"), 2);	/* a new sink: from "three" */
+	spool_close(sp);
+	snprintf(p, sizeof(p), "%s", in_dir(1, "state/alerts.spool"));
+	assert_int_equal(access(p, F_OK), 0);
+}
+
 /* A crash mid-append leaves a torn tail; a bad disk a damaged record. */
 static void test_torn_and_damaged(void **state)
 {
@@ -239,6 +272,7 @@ int main(void)
 		cmocka_unit_test(test_pos_parse),
 		cmocka_unit_test_setup_teardown(test_append_reopen_positions, setup_dir, teardown_dir),
 		cmocka_unit_test_setup_teardown(test_torn_and_damaged, setup_dir, teardown_dir),
+		cmocka_unit_test_setup_teardown(test_positions_cleaned_when_empty, setup_dir, teardown_dir),
 		cmocka_unit_test_setup_teardown(test_bound, setup_dir, teardown_dir),
 	};
 

@@ -10,7 +10,10 @@
 #include "drain.h"
 #include "kobs.h"
 #include "ksource.h"
+#include "listeners.h"
 #include "loader.h"
+#include "log.h"
+#include "route_src.h"
 
 struct ksource {
 	struct loader ld;
@@ -76,6 +79,9 @@ struct ksource *ksource_open(const struct ksource_opts *o, ksource_event_fn on_e
 		goto fail;
 	}
 	ks->drain_ready = true;
+	if (listeners_seed(bpf_map__fd(skel->maps.listen_ports)) < 0)
+		log_warn("cannot read the listening TCP ports (/proc/net/tcp): connections "
+			 "accepted before the agent started count as egress");
 	drain_set_cache(&ks->dr, bpf_map__fd(skel->maps.flow_cache), &skel->bss->parity);
 	ks->rb = ring_buffer__new(bpf_map__fd(skel->maps.events), on_ring_event, ks, NULL);
 	if (!ks->rb) {
@@ -140,6 +146,10 @@ long ksource_drain(struct ksource *ks, int64_t now_wall, ksource_flow_fn fn, voi
 		 * a send in between is in this interval, and its first_ns
 		 * must not lie after the interval's end. */
 		kobs_of(&ks->dr.flows[i], mono_to_wall, *swap_mono + mono_to_wall, tier, &obs);
+		/* The kernel kept no local address (see struct flow_key): ask
+		 * the routing table which one the packets left from. */
+		if (!obs.local.family)
+			route_source(&obs.remote, obs.remote_port, &obs.local);
 		fn(arg, &obs);
 	}
 	return (long)n;

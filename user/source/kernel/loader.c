@@ -150,6 +150,7 @@ static void set_autoload(struct exfild_bpf *s, int tier, bool sendpage)
 		bpf_program__set_autoload(tp[i].prog, !tp[i].optional || sendpage);
 	bpf_program__set_autoload(s->progs.tp_exec, true);
 	bpf_program__set_autoload(s->progs.tp_exit, true);
+	bpf_program__set_autoload(s->progs.tp_listen, true);
 	/* Per-tier scratch maps exist only for the tier that uses them. */
 	bpf_map__set_autocreate(s->maps.send_dsts, tier == TIER_TRACEPOINT);
 	bpf_map__set_autocreate(s->maps.send_dsts_tid, tier == TIER_TRACEPOINT);
@@ -271,7 +272,8 @@ static int load_tier(struct loader *ld, const struct loader_opts *o, int tier,
 	}
 	if (attach_tier(ld, tier, err, errlen) ||
 	    attach_one(ld, s->progs.tp_exec, err, errlen) ||
-	    attach_one(ld, s->progs.tp_exit, err, errlen)) {
+	    attach_one(ld, s->progs.tp_exit, err, errlen) ||
+	    attach_one(ld, s->progs.tp_listen, err, errlen)) {
 		unload(ld);
 		return -1;
 	}

@@ -11,17 +11,23 @@
  * Holding full replay_recs would cost 2 KB each.
  */
 struct held {
-	int64_t end_ns;
-	uint64_t seq;
 	struct flow_obs obs;
 	bool has_geo;
 	uint16_t len[4];
 	char data[];
 };
 
+/* The heap orders by keys kept in the array itself: comparing them walks
+ * no pointers, so a pop costs no cache misses per level. */
+struct slot {
+	int64_t end_ns;
+	uint64_t seq;
+	struct held *h;
+};
+
 struct stream {
 	struct replay_file *file;
-	struct held **heap;
+	struct slot *heap;
 	size_t n, cap;
 	int64_t newest;		/* largest end time read from this file */
 	uint64_t seq;
@@ -39,44 +45,44 @@ struct replay_merge {
 	int failed;
 };
 
-static int before(const struct held *a, const struct held *b)
+static int before(const struct slot *a, const struct slot *b)
 {
 	return a->end_ns != b->end_ns ? a->end_ns < b->end_ns : a->seq < b->seq;
 }
 
-static void sift_up(struct held **h, size_t i)
+static void sift_up(struct slot *h, size_t i)
 {
 	while (i) {
 		size_t p = (i - 1) / 2;
 
-		if (!before(h[i], h[p]))
+		if (!before(&h[i], &h[p]))
 			break;
-		struct held *t = h[i];
+		struct slot t = h[i];
 		h[i] = h[p];
 		h[p] = t;
 		i = p;
 	}
 }
 
-static void sift_down(struct held **h, size_t n, size_t i)
+static void sift_down(struct slot *h, size_t n, size_t i)
 {
 	for (;;) {
 		size_t l = 2 * i + 1, r = l + 1, m = i;
 
-		if (l < n && before(h[l], h[m]))
+		if (l < n && before(&h[l], &h[m]))
 			m = l;
-		if (r < n && before(h[r], h[m]))
+		if (r < n && before(&h[r], &h[m]))
 			m = r;
 		if (m == i)
 			return;
-		struct held *t = h[i];
+		struct slot t = h[i];
 		h[i] = h[m];
 		h[m] = t;
 		i = m;
 	}
 }
 
-static struct held *pack(const struct replay_rec *r, uint64_t seq)
+static struct held *pack(const struct replay_rec *r)
 {
 	const char *str[4] = { r->host, r->process_name, r->process_executable, r->user_name };
 	size_t len[4], total = 0;
@@ -87,8 +93,6 @@ static struct held *pack(const struct replay_rec *r, uint64_t seq)
 	h = malloc(sizeof(*h) + total + (r->has_geo ? sizeof(struct geo_info) : 0));
 	if (!h)
 		return NULL;
-	h->end_ns = r->obs.end_ns;
-	h->seq = seq;
 	h->obs = r->obs;
 	h->has_geo = r->has_geo;
 	char *p = h->data;
@@ -133,7 +137,13 @@ struct replay_merge *replay_merge_new(struct replay_file **files, size_t n, int6
 	}
 	m->n = n;
 	m->window_ns = window_ns;
-	m->window_records = window_records ? window_records : 1;
+	/* The cap is for all files together, so memory does not grow with
+	 * their number; each still holds enough to sort what Zeek reorders. */
+	m->window_records = window_records / (n ? n : 1);
+	if (m->window_records < 1024 && window_records >= 1024)
+		m->window_records = 1024;
+	if (!m->window_records)
+		m->window_records = 1;
 	for (size_t i = 0; i < n; i++)
 		m->s[i].file = files[i];
 	return m;
@@ -143,14 +153,14 @@ static int push(struct stream *s, struct held *h)
 {
 	if (s->n == s->cap) {
 		size_t cap = s->cap ? s->cap * 2 : 1024;
-		struct held **nh = realloc(s->heap, cap * sizeof(*nh)); /* NOLINT(bugprone-sizeof-expression): an array of pointers */
+		struct slot *nh = realloc(s->heap, cap * sizeof(*nh));
 
 		if (!nh)
 			return -1;
 		s->heap = nh;
 		s->cap = cap;
 	}
-	s->heap[s->n] = h;
+	s->heap[s->n] = (struct slot){ h->obs.end_ns, s->seq++, h };
 	sift_up(s->heap, s->n++);
 	return 0;
 }
@@ -159,7 +169,7 @@ static int push(struct stream *s, struct held *h)
 static int ready(const struct replay_merge *m, const struct stream *s)
 {
 	return s->n && (s->done || s->n >= m->window_records ||
-			s->heap[0]->end_ns <= s->newest - m->window_ns);
+			s->heap[0].end_ns <= s->newest - m->window_ns);
 }
 
 static void fill(struct replay_merge *m, struct stream *s)
@@ -179,7 +189,7 @@ static void fill(struct replay_merge *m, struct stream *s)
 			s->done = 1;
 			break;
 		}
-		if (!(h = pack(&r, s->seq++)) || push(s, h)) {
+		if (!(h = pack(&r)) || push(s, h)) {
 			free(h);
 			log_err("%s: out of memory holding records to sort; the rest of it is not read",
 				replay_file_name(s->file));
@@ -201,12 +211,12 @@ int replay_merge_next(struct replay_merge *m, struct replay_rec *out)
 
 		fill(m, s);
 		/* Across files only the time counts; a tie goes to the file named first. */
-		if (s->n && (!best || s->heap[0]->end_ns < best->heap[0]->end_ns))
+		if (s->n && (!best || s->heap[0].end_ns < best->heap[0].end_ns))
 			best = s;
 	}
 	if (!best)
 		return 0;
-	struct held *h = best->heap[0];
+	struct held *h = best->heap[0].h;
 	best->heap[0] = best->heap[--best->n];
 	sift_down(best->heap, best->n, 0);
 	unpack(h, out);
@@ -242,7 +252,7 @@ void replay_merge_free(struct replay_merge *m)
 		struct stream *s = &m->s[i];
 
 		for (size_t j = 0; j < s->n; j++)
-			free(s->heap[j]);
+			free(s->heap[j].h);
 		free(s->heap);
 		replay_file_close(s->file);
 	}

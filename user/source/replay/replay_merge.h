@@ -9,7 +9,8 @@
  * released once they are older than the newest end time seen minus the
  * window (default 1 hour of event time: more than Zeek's inactivity
  * timeouts, which bound how late it writes a connection), or when the
- * heap reaches its record cap. A record that arrives later than that is
+ * heap reaches its share of the record cap (window_records split over the
+ * files, at least 1024 each). A record that arrives later than that is
  * not dropped: it is counted as late and replayed at the current time.
  * Ties keep file order, so the output is deterministic.
  */

@@ -131,15 +131,15 @@ static struct flow flow_n(unsigned i, unsigned salt)
 
 	memset(&f, 0, sizeof(f));
 	f.key.tgid = 1000 + i;
-	f.key.dport = (uint16_t)(i * 7 + salt);
+	f.key.rport = (uint16_t)(i * 7 + salt);
 	f.key.proto = i % 2 ? EXFILD_PROTO_UDP : EXFILD_PROTO_TCP;
 	f.key.family = i % 3 ? EXFILD_AF_INET : EXFILD_AF_INET6;
-	f.key.daddr[0] = 198;
-	f.key.daddr[1] = 51;
-	f.key.daddr[2] = (uint8_t)(i >> 8);
-	f.key.daddr[3] = (uint8_t)i;
+	f.key.raddr[0] = 198;
+	f.key.raddr[1] = 51;
+	f.key.raddr[2] = (uint8_t)(i >> 8);
+	f.key.raddr[3] = (uint8_t)i;
 	if (f.key.family == EXFILD_AF_INET6)
-		f.key.daddr[15] = (uint8_t)salt;
+		f.key.raddr[15] = (uint8_t)salt;
 	f.val.bytes = (uint64_t)i * 1000 + salt;
 	f.val.calls = i + 1;
 	f.val.first_ns = 5000000000ULL + i;
