@@ -48,8 +48,8 @@ static bool reserve(struct buf *b, size_t n)
 static inline void put(struct buf *b, const char *s, size_t n)
 {
 	if (b->len + n + 1 <= b->cap || reserve(b, n)) {
-		/* b->p is allocated once cap > 0, and the test above needs cap > 0. */
-		memcpy(b->p + b->len, s, n); /* NOLINT(clang-analyzer-core.NonNullParamChecker) */
+		/* b->p is set: reserve() succeeded, or the room was there */
+		memcpy(b->p + b->len, s, n);	/* NOLINT(clang-analyzer-core.NonNullParamChecker) */
 		b->len += n;
 	}
 }

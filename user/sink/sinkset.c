@@ -386,7 +386,7 @@ int sinkset_add(struct sinkset *ss, const char *spec, unsigned kinds, char *err,
 			return 0;
 		}
 	s = calloc(1, sizeof(*s));
-	v = realloc(ss->v, (ss->n + 1) * sizeof(*v)); /* NOLINT(bugprone-sizeof-expression): an array of sink pointers */
+	v = realloc(ss->v, (ss->n + 1) * sizeof(*v)); /* NOLINT(bugprone-sizeof-expression): an array of pointers */
 	if (v)
 		ss->v = v;
 	if (!s || !v || !(s->spec = strdup(spec))) {
