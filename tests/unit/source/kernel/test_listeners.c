@@ -28,6 +28,13 @@ static void test_not_listening(void **state)
 	/* the header line, and garbage */
 	assert_int_equal(listen_port_of_line("  sl  local_address rem_address   st tx_queue rx_queue"), -1);
 	assert_int_equal(listen_port_of_line(""), -1);
+	/* Fields that are not whole hex numbers, or out of range. */
+	assert_int_equal(listen_port_of_line("   0: 00000000:0x16 00000000:0000 0A 0"), -1);
+	assert_int_equal(listen_port_of_line("   0: 00000000:10016 00000000:0000 0A 0"), -1);
+	assert_int_equal(listen_port_of_line("   0: 00000000:-016 00000000:0000 0A 0"), -1);
+	assert_int_equal(listen_port_of_line("   0: 00000000:0016 00000000:0000 0AZ 0"), -1);
+	assert_int_equal(listen_port_of_line("   0 00000000:0016 00000000:0000 0A 0"), -1);
+	assert_int_equal(listen_port_of_line("   0: 00000000:0016"), -1);
 }
 
 int main(void)
