@@ -116,7 +116,8 @@ static int parse_args(struct replay_opts *o, int argc, char **argv)
 	localnets_default(&o->ln);
 	/* The config file first, so that the command line wins. */
 	for (int i = 1; i < argc; i++) {
-		const char *path = !strncmp(argv[i], "--config=", 9) ? argv[i] + 9
+		/* argv[i] for i < argc is never NULL */
+		const char *path = !strncmp(argv[i], "--config=", 9) ? argv[i] + 9 /* NOLINT(clang-analyzer-core.NonNullParamChecker) */
 				   : !strcmp(argv[i], "--config") && i + 1 < argc ? argv[i + 1]
 										     : NULL;
 

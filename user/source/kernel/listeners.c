@@ -17,7 +17,8 @@ int listen_port_of_line(const char *line)
 {
 	unsigned port, state;
 
-	if (sscanf(line, " %*u: %*[0-9A-Fa-f]:%x %*[0-9A-Fa-f]:%*x %x", &port, &state) != 2)
+	/* The kernel writes these fields as fixed-width hex (4 and 2 digits). */
+	if (sscanf(line, " %*u: %*[0-9A-Fa-f]:%x %*[0-9A-Fa-f]:%*x %x", &port, &state) != 2) /* NOLINT(cert-err34-c) */
 		return -1;
 	return state == TCP_LISTEN_STATE && port > 0 && port <= 0xffff ? (int)port : -1;
 }
