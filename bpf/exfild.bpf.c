@@ -23,130 +23,24 @@
 
 #include "exfild.h"
 
-#define EEXIST 17
-#define MAX_FLOWS_DEFAULT 65536
-
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
-/* Set by the loader before load; read-only afterwards. */
-const volatile __u32 exfild_self_tgid = 0;
+#include "maps.h"
 
-struct flow_map {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, MAX_FLOWS_DEFAULT);
-	__type(key, struct flow_key);
-	__type(value, struct flow_val);
-} flows_a SEC(".maps"), flows_b SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__array(values, struct flow_map);
-} flows_active SEC(".maps") = {
-	.values = { [0] = &flows_a },
-};
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct loss);
-} losses SEC(".maps");
-
-/* TCP ports that listen: sockets on them were accepted (key_direction). */
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 8192);
-	__type(key, struct listen_key);
-	__type(value, __s64);	/* listening sockets on the port */
-} listen_ports SEC(".maps");
-
-/* Which flow_cache slot the tracepoint tier uses; flipped by each drain. */
-__u32 parity = 0;
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 2);
-	__type(key, __u32);
-	__type(value, struct flow_cache);
-} flow_cache SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 1 << 20);
-} events SEC(".maps");
-
-/*
- * Tracepoint tier: the destination of a UDP send that carried an address,
- * seen by cgroup/sendmsg4/6, kept per thread until sock_send_length fires
- * at the end of the same sock_sendmsg() call.
- */
-struct send_dst {
-	__u32 tgid;		/* tracepoint tier: saves a helper call later */
-	__u8 daddr[16];
-	__u16 dport;
-	__u8 family;
-	__u8 valid;
-};
-
-/*
- * Destinations stashed and not yet taken, over all threads. While it is 0
- * no UDP send anywhere is carrying an address, and sock_send_length skips
- * the per-thread look-up: connected UDP then costs what TCP costs. A stash
- * left behind (a path that never reaches the tracepoint) only keeps the
- * slow path on; it never makes a send lose its destination.
- */
-__u64 stashed = 0;
-
-/*
- * Where the hand-over lives. Task local storage is the cheap place (no
- * hash, no key), but cgroup programs may call bpf_task_storage_get() only
- * on kernels that offer it to every program type: Linux 6.12 offers it to
- * tracing and LSM programs only, and refuses cg_sendmsg4 with "program of
- * this type cannot use helper bpf_task_storage_get#156". There the loader
- * sets handover_by_tid and the hand-over goes through send_dsts_tid, a
- * hash keyed by thread that the tracepoint empties as it takes each entry.
- * The flag is read-only after load, so the verifier only sees (and only
- * checks) the branch this kernel takes.
- */
-const volatile __u32 handover_by_tid = 0;
-
-struct {
-	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, int);
-	__type(value, struct send_dst);
-} send_dsts SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 16384);	/* threads inside a UDP send at once */
-	__type(key, __u64);		/* pid_tgid */
-	__type(value, struct send_dst);
-} send_dsts_tid SEC(".maps");
-
-/* kprobe tier: arguments saved at entry, keyed by thread, used at return. */
-struct send_args {
-	struct send_dst dst;	/* valid == 0: take the socket's peer */
-	__u64 sk;
-	__u8 proto;
-	__u8 pad[7];
-};
-
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 16384);
-	__type(key, __u64);
-	__type(value, struct send_args);
-} kprobe_args SEC(".maps");
 
 /* ---- accounting -------------------------------------------------------- */
 
-static __always_inline void count_loss(__s64 bytes)
+/* This CPU's loss counters: the one place they are looked up. */
+static __always_inline struct loss *loss_slot(void)
 {
 	__u32 zero = 0;
-	struct loss *l = bpf_map_lookup_elem(&losses, &zero);
+
+	return bpf_map_lookup_elem(&losses, &zero);
+}
+
+static __always_inline void count_loss(__s64 bytes)
+{
+	struct loss *l = loss_slot();
 
 	if (l) {
 		l->bytes += bytes;	/* per-CPU: no atomics needed */
@@ -774,11 +668,10 @@ static __always_inline struct task_event *event_reserve(void)
 	struct task_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 
 	if (!e) {
-		__u32 zero = 0;
-		struct loss *l = bpf_map_lookup_elem(&losses, &zero);
+		struct loss *l = loss_slot();
 
 		if (l)
-			l->events += 1;
+			l->events += 1;	/* per-CPU: no atomics needed */
 	}
 	return e;
 }

@@ -108,4 +108,30 @@ struct task_event {
 };
 
 
+/*
+ * Both compilers (clang -target bpf for the programs, the host compiler for
+ * user space) include this file; these fixed sizes and offsets make either
+ * build fail if a struct's layout drifts, on both sides at once.
+ */
+#define EXFILD_OFF(t, f) __builtin_offsetof(struct t, f)
+_Static_assert(sizeof(struct flow_key) == 48, "flow_key size");
+_Static_assert(EXFILD_OFF(flow_key, rport) == 4 && EXFILD_OFF(flow_key, lport) == 6 &&
+	       EXFILD_OFF(flow_key, proto) == 8 && EXFILD_OFF(flow_key, family) == 9 &&
+	       EXFILD_OFF(flow_key, direction) == 10 && EXFILD_OFF(flow_key, raddr) == 16 &&
+	       EXFILD_OFF(flow_key, laddr) == 32, "flow_key layout");
+_Static_assert(sizeof(struct listen_key) == 8 && EXFILD_OFF(listen_key, port) == 4,
+	       "listen_key layout");
+_Static_assert(sizeof(struct flow_val) == 40 && EXFILD_OFF(flow_val, calls) == 8 &&
+	       EXFILD_OFF(flow_val, first_ns) == 16 && EXFILD_OFF(flow_val, cgroup_id) == 24 &&
+	       EXFILD_OFF(flow_val, uid) == 32, "flow_val layout");
+_Static_assert(sizeof(struct flow_cache) == 96 && EXFILD_OFF(flow_cache, val) == 48 &&
+	       EXFILD_OFF(flow_cache, valid) == 88, "flow_cache layout");
+_Static_assert(sizeof(struct loss) == 24 && EXFILD_OFF(loss, entries) == 8 &&
+	       EXFILD_OFF(loss, events) == 16, "loss layout");
+_Static_assert(sizeof(struct task_event) == 320 && EXFILD_OFF(task_event, ts_ns) == 24 &&
+	       EXFILD_OFF(task_event, start_ns) == 32 && EXFILD_OFF(task_event, cgroup_id) == 40 &&
+	       EXFILD_OFF(task_event, comm) == 48 && EXFILD_OFF(task_event, filename) == 64,
+	       "task_event layout");
+#undef EXFILD_OFF
+
 #endif /* EXFILD_H */

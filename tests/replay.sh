@@ -147,3 +147,5 @@ expect config-unknown-key 2 "bad.conf:2: unknown key 'bogus_key'" "$X" replay --
 printf 'alert_threshold = 100;\n' > "$T/quiet.conf"
 expect config-threshold 0 " 0 alerts" "${RP[@]}" --config "$T/quiet.conf" "$T/day1.ndjson" "$T/day2.ndjson"
 expect cli-over-config 0 " [1-9][0-9]* alerts?," "${RP[@]}" --config "$T/quiet.conf" --alert-threshold 75 "$T/day1.ndjson" "$T/day2.ndjson"
+printf 'detect = { alert_threshold = 100; };\n' > "$T/group.conf"
+expect config-detect-group 0 " 0 alerts" "${RP[@]}" --config "$T/group.conf" "$T/day1.ndjson" "$T/day2.ndjson"

@@ -115,13 +115,13 @@ static int parse_args(struct replay_opts *o, int argc, char **argv)
 	opts_defaults(&o->base);
 	localnets_default(&o->ln);
 	/* The config file first, so that the command line wins. */
-	for (int i = 1; i < argc; i++) {
-		/* argv[i] for i < argc is never NULL */
-		const char *path = !strncmp(argv[i], "--config=", 9) ? argv[i] + 9 /* NOLINT(clang-analyzer-core.NonNullParamChecker) */
-				   : !strcmp(argv[i], "--config") && i + 1 < argc ? argv[i + 1]
-										     : NULL;
+	for (int i = 1; i < argc && argv[i]; i++) {
+		const char *a = argv[i];
+		const char *path = !strncmp(a, "--config=", 9)			    ? a + 9
+				   : !strcmp(a, "--config") && i + 1 < argc ? argv[i + 1]
+									     : NULL;
 
-		if (!strcmp(argv[i], "--"))
+		if (!strcmp(a, "--"))
 			break;
 		if (path && opts_load_config(&o->base, path, err, sizeof(err))) {
 			log_err("%s", err);

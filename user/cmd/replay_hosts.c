@@ -1,4 +1,5 @@
 /* Per-host detectors for replay (see replay_hosts.h). */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -101,11 +102,15 @@ static void suffix(const char *name, char *out, size_t len)
 {
 	size_t o = 0;
 
-	for (; *name && o + 1 < len; name++)
-		out[o++] = (strchr("._-:", *name) || (*name >= '0' && *name <= '9') ||
-			    (*name >= 'a' && *name <= 'z') || (*name >= 'A' && *name <= 'Z'))
-				   ? *name
-				   : '_';
+	for (; *name && o + 1 < len; name++) {
+		const char c = *name;
+		const bool keep = strchr("._-:", c) || (c >= '0' && c <= '9') ||
+				  (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+
+		out[o++] = c;
+		if (!keep)
+			out[o - 1] = '_';
+	}
 	out[o] = '\0';
 }
 

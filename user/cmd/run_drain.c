@@ -71,7 +71,8 @@ void agent_drain(struct agent *a)
 	exehash_pump(a->hashes, exehash_budget(a->o->interval));
 	a->rctx.now_ns = clock_ns(CLOCK_REALTIME);
 	enrich_begin(&a->enr, clock_ns(CLOCK_MONOTONIC));
-	n = ksource_drain(a->ks, a->rctx.now_ns, on_flow, a, &loss, &swap_mono);
+	/* Set again to the swap's time, before any record is written. */
+	n = ksource_drain(a->ks, &a->rctx.now_ns, on_flow, a, &loss, &swap_mono);
 	if (n < 0) {
 		log_err("draining the accounting map failed: %s", strerror(errno));
 		a->rc = 1;

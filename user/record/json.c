@@ -151,7 +151,7 @@ int json_set_path(json_t *root, const char *path, json_t *val)
 
 static bool second_text(int64_t sec, char out[20])
 {
-	static __thread struct { bool used; int64_t sec; char text[20]; } cache[TIME_CACHE];
+	static __thread struct { int64_t sec; char text[20]; bool used; } cache[TIME_CACHE];
 	unsigned slot = (unsigned)((uint64_t)sec % TIME_CACHE);
 	time_t t = (time_t)sec;
 	struct tm tm;

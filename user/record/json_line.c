@@ -90,7 +90,7 @@ static void put_string(struct buf *b, const char *s, size_t n)
 		case '\r': esc[1] = 'r'; break;
 		case '\t': esc[1] = 't'; break;
 		default:
-			memcpy(esc + 1, "u00", 3);
+			memcpy(esc + 1, "u00", 3); /* NOLINT(bugprone-not-null-terminated-result): esc is bytes, not a string */
 			esc[4] = hex[c >> 4];
 			esc[5] = hex[c & 0xf];
 			elen = 6;
@@ -198,7 +198,8 @@ void json_line_thaw(json_t *obj)
 		frozen_drop(f);
 }
 
-static void put_value(struct buf *b, const json_t *v, int depth)
+/* Recursive by the shape of JSON; depth is bounded by MAX_DEPTH. */
+static void put_value(struct buf *b, const json_t *v, int depth) /* NOLINT(misc-no-recursion) */
 {
 	if (depth > MAX_DEPTH) {
 		b->failed = true;

@@ -166,6 +166,10 @@ void record_process(json_t *root, const struct enriched_flow *f)
 			json_set_path(root, "process.pid", json_integer(o->pid));
 			json_set_path(root, "exfild.process.context_source", json_string("deferred"));
 		}
+		/* No live context (replay): what the source knew by name. */
+		json_set_str(root, "process.name", f->process_name);
+		json_set_str(root, "process.executable", f->process_executable);
+		json_set_str(root, "user.name", f->user_name);
 		return;
 	}
 	if (json_object_set_new(root, "process", part(process_objs, f->hash.status, build_process,

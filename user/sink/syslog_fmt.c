@@ -36,7 +36,7 @@ void syslog_hostname(const char *in, char *out, size_t outlen)
 	size_t n = 0;
 
 	for (; in && *in && n + 1 < outlen && n < 255; in++)
-		out[n++] = (*in > 32 && *in < 127) ? *in : '_';
+		out[n++] = *in > 32 && *in < 127 ? *in : '_'; /* NOLINT(bugprone-narrowing-conversions): both are chars */
 	if (n == 0 && outlen > 1)
 		out[n++] = '-';
 	out[n] = 0;

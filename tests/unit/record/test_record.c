@@ -87,6 +87,15 @@ static json_t *at(json_t *root, const char *path)
 	return cur;
 }
 
+/* The field at path is not there. */
+static void absent(json_t *root, const char *a, const char *b)
+{
+	json_t *o = json_object_get(root, a);
+
+	if (b ? json_object_get(o, b) != NULL : o != NULL)
+		fail_msg("field %s%s%s present", a, b ? "." : "", b ? b : "");
+}
+
 static void str_is(json_t *root, const char *path, const char *want)
 {
 	json_t *v = at(root, path);
@@ -332,6 +341,33 @@ static void test_flow_extremes(void **state)
 	json_decref(r);
 }
 
+/* No live process context (replay): the names the source carried. */
+static void test_flow_named_only(void **state)
+{
+	struct enriched_flow f = make_flow(FLOW_AF_INET, "203.0.113.7", FLOW_PROTO_TCP);
+	json_t *r;
+
+	f.obs.has_process = false;
+	f.process_name = "rsync";
+	f.process_executable = "/usr/bin/rsync";
+	f.user_name = "backup";
+	r = round_trip(record_flow(&f, &ctx));
+	str_is(r, "process.name", "rsync");
+	str_is(r, "process.executable", "/usr/bin/rsync");
+	str_is(r, "user.name", "backup");
+	str_is(r, "user.id", "1000");
+	absent(r, "process", "pid");
+	json_decref(r);
+	/* Unknown names are absent, not empty. */
+	f.process_name = NULL;
+	f.process_executable = "";
+	f.user_name = NULL;
+	r = round_trip(record_flow(&f, &ctx));
+	absent(r, "process", NULL);
+	absent(r, "user", "name");
+	json_decref(r);
+}
+
 static void test_record_ip(void **state)
 {
 	struct enriched_flow f = make_flow(FLOW_AF_INET, "203.0.113.255", FLOW_PROTO_TCP);
@@ -477,6 +513,7 @@ int main(void)
 		cmocka_unit_test(test_flow_extremes),
 		cmocka_unit_test(test_flow_ingress),
 		cmocka_unit_test(test_related_ip),
+		cmocka_unit_test(test_flow_named_only),
 		cmocka_unit_test(test_record_ip),
 		cmocka_unit_test(test_loss),
 		cmocka_unit_test(test_ecs_fields),

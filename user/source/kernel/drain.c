@@ -25,7 +25,13 @@ int drain_init(struct drain *d, int active_fd, int fd_a, int fd_b, int losses_fd
 	d->flows = calloc(d->cap, sizeof(*d->flows));
 	d->keys = calloc(d->cap, sizeof(*d->keys));
 	d->vals = calloc(d->cap, sizeof(*d->vals));
-	if (d->ncpus <= 0 || !d->flows || !d->keys || !d->vals) {
+	/* Per-CPU values: one element per possible CPU, allocated once (not
+	 * on the stack: the CPU count has no small bound). */
+	if (d->ncpus > 0) {
+		d->loss_buf = calloc((size_t)d->ncpus, sizeof(*d->loss_buf));
+		d->cache_buf = calloc((size_t)d->ncpus, sizeof(*d->cache_buf));
+	}
+	if (d->ncpus <= 0 || !d->flows || !d->keys || !d->vals || !d->loss_buf || !d->cache_buf) {
 		drain_free(d);
 		errno = ENOMEM;
 		return -1;
@@ -44,6 +50,10 @@ void drain_free(struct drain *d)
 	free(d->flows);
 	free(d->keys);
 	free(d->vals);
+	free(d->loss_buf);
+	free(d->cache_buf);
+	d->loss_buf = NULL;
+	d->cache_buf = NULL;
 	d->flows = NULL;
 	d->keys = NULL;
 	d->vals = NULL;
@@ -85,18 +95,41 @@ static ssize_t empty_map(struct drain *d, int fd)
 	return (ssize_t)n;
 
 one_by_one:
-	/* Kernels without batch ops (before 5.6). */
-	while (n < d->cap && !bpf_map_get_next_key(fd, NULL, &d->keys[0])) {
-		if (bpf_map_lookup_elem(fd, &d->keys[0], &d->flows[n].val) == 0)
+	return drain_one_by_one(d, fd, &drain_map_ops, n);
+}
+
+const struct drain_map_ops drain_map_ops = {
+	.get_next_key = bpf_map_get_next_key,
+	.lookup = bpf_map_lookup_elem,
+	.delete = bpf_map_delete_elem,
+};
+
+/*
+ * Kernels without batch ops (before 5.6): take the first key, read it,
+ * delete it, again. An entry that cannot be deleted would come first
+ * forever, so the first failed delete ends the pass (the rest waits for
+ * the next drain of this map), and no pass reads more than cap entries.
+ */
+ssize_t drain_one_by_one(struct drain *d, int fd, const struct drain_map_ops *ops, size_t n)
+{
+	while (n < d->cap && !ops->get_next_key(fd, NULL, &d->keys[0])) {
+		bool got = ops->lookup(fd, &d->keys[0], &d->flows[n].val) == 0;
+
+		if (got)
 			d->flows[n++].key = d->keys[0];
-		bpf_map_delete_elem(fd, &d->keys[0]);
+		if (ops->delete(fd, &d->keys[0])) {
+			log_err("draining the accounting map entry by entry: cannot delete an "
+				"entry (%s); %zu flows read, the rest is kept for the next drain",
+				strerror(errno), n);
+			break;
+		}
 	}
 	return (ssize_t)n;
 }
 
 static void read_losses(struct drain *d, struct loss *delta)
 {
-	struct loss per_cpu[d->ncpus], sum = {};
+	struct loss *per_cpu = d->loss_buf, sum = {};
 	__u32 zero = 0;
 
 	memset(delta, 0, sizeof(*delta));
@@ -146,7 +179,7 @@ static size_t merge_same_keys(struct flow *f, size_t n)
 /* Take the slot no program uses any more, on every CPU, and clear it. */
 static size_t take_cache(struct drain *d, __u32 slot, size_t n)
 {
-	struct flow_cache per_cpu[d->ncpus];
+	struct flow_cache *per_cpu = d->cache_buf;
 	bool any = false;
 
 	if (bpf_map_lookup_elem(d->cache_fd, &slot, per_cpu)) {
@@ -163,7 +196,7 @@ static size_t take_cache(struct drain *d, __u32 slot, size_t n)
 	}
 	if (!any)
 		return n;	/* the map alone has one entry per key */
-	memset(per_cpu, 0, sizeof(per_cpu));
+	memset(per_cpu, 0, (size_t)d->ncpus * sizeof(*per_cpu));
 	if (bpf_map_update_elem(d->cache_fd, &slot, per_cpu, BPF_ANY))
 		log_err("clearing the per-CPU flow cache: %s", strerror(errno));
 	return merge_same_keys(d->flows, n);

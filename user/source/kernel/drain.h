@@ -30,6 +30,8 @@ struct drain {
 	size_t cap;
 	struct flow_key *keys;	/* batch buffers */
 	struct flow_val *vals;
+	struct loss *loss_buf;	/* per-CPU read buffers, ncpus elements */
+	struct flow_cache *cache_buf;
 };
 
 int drain_init(struct drain *d, int active_fd, int fd_a, int fd_b, int losses_fd,
@@ -46,5 +48,15 @@ void drain_set_cache(struct drain *d, int cache_fd, volatile __u32 *parity);
  */
 ssize_t drain_run(struct drain *d, struct loss *loss);
 void drain_free(struct drain *d);
+
+/* The map calls of the entry-by-entry fallback (libbpf's; a test fakes them). */
+struct drain_map_ops {
+	int (*get_next_key)(int fd, const void *key, void *next);
+	int (*lookup)(int fd, const void *key, void *value);
+	int (*delete)(int fd, const void *key);
+};
+extern const struct drain_map_ops drain_map_ops;
+/* Empty map fd entry by entry into d->flows from index n; the new count. */
+ssize_t drain_one_by_one(struct drain *d, int fd, const struct drain_map_ops *ops, size_t n);
 
 #endif

@@ -115,7 +115,7 @@ void ksource_consume_events(struct ksource *ks)
 	ring_buffer__consume(ks->rb);
 }
 
-long ksource_drain(struct ksource *ks, int64_t now_wall, ksource_flow_fn fn, void *arg,
+long ksource_drain(struct ksource *ks, int64_t *now_wall, ksource_flow_fn fn, void *arg,
 		   struct loss_counts *loss, int64_t *swap_mono)
 {
 	const char *tier = tier_name(ks->ld.tier);
@@ -133,19 +133,20 @@ long ksource_drain(struct ksource *ks, int64_t now_wall, ksource_flow_fn fn, voi
 	loss->bytes = l.bytes;
 	loss->entries = l.entries;
 	loss->events = l.events;
-	/* Both clocks read now, back to back and in this order (one
-	 * expression would leave the order to the compiler): now_wall was read
-	 * before the drain, and pairing it with a later monotonic read would
-	 * shift every event.start early by the drain's own duration. */
-	mono_to_wall = clock_ns(CLOCK_REALTIME);
+	/* The interval ends now, after the swap: a send between a clock read
+	 * before it and the swap would start after its own end. Both clocks
+	 * read back to back and in this order (one expression would leave the
+	 * order to the compiler), so event.start is not shifted either. */
+	*now_wall = clock_ns(CLOCK_REALTIME);
+	mono_to_wall = *now_wall;
 	mono_to_wall -= clock_ns(CLOCK_MONOTONIC);
 	for (ssize_t i = 0; i < n; i++) {
 		struct flow_obs obs;
 
-		/* The interval ends at the swap, not when the drain began:
-		 * a send in between is in this interval, and its first_ns
-		 * must not lie after the interval's end. */
-		kobs_of(&ks->dr.flows[i], mono_to_wall, *swap_mono + mono_to_wall, tier, &obs);
+		/* The interval ends after the swap (*now_wall, read once
+		 * drain_run returned): a send in between is in this interval,
+		 * and its first_ns must not lie after the interval's end. */
+		kobs_of(&ks->dr.flows[i], mono_to_wall, *now_wall, tier, &obs);
 		/* The kernel kept no local address (see struct flow_key): ask
 		 * the routing table which one the packets left from. */
 		if (!obs.local.family)

@@ -39,13 +39,14 @@ int ksource_event_fd(const struct ksource *ks);
 void ksource_consume_events(struct ksource *ks);
 
 /*
- * Swap and empty the accounting maps: each flow of the interval goes to
- * fn as an observation (its span ends at the swap), *loss gets what could
+ * Swap and empty the accounting maps: *now_wall is set to the wall-clock
+ * time just after the swap, and each flow of the interval goes to fn as an
+ * observation (its span ends at *now_wall), *loss gets what could
  * not be counted since the last drain, *swap_mono the CLOCK_MONOTONIC time
  * of the swap (processes that exited before it have had their last flow).
  * Returns the number of flows, or -1 with errno.
  */
-long ksource_drain(struct ksource *ks, int64_t now_wall, ksource_flow_fn fn, void *arg,
+long ksource_drain(struct ksource *ks, int64_t *now_wall, ksource_flow_fn fn, void *arg,
 		   struct loss_counts *loss, int64_t *swap_mono);
 
 int ksource_tier(const struct ksource *ks);
