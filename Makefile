@@ -80,7 +80,9 @@ INSTALL_ENV = DESTDIR="$(DESTDIR)" PREFIX="$(PREFIX)" SBINDIR="$(SBINDIR)" MANDI
 FUZZ_SECONDS ?= 60
 FUZZ_FLAGS := -g -O1 -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 FUZZ_MODS  := core conf source/replay enrich detect record sink
+# From the kernel source only its /proc/net/tcp parser (no skeleton needed).
 FUZZ_OBJ   := $(patsubst user/%.c,$(BUILD)/fuzz/obj/%.o,$(foreach m,$(FUZZ_MODS),$(wildcard user/$(m)/*.c))) \
+	      $(BUILD)/fuzz/obj/source/kernel/listeners.o \
 	      $(patsubst $(BUILD)/gen/%.c,$(BUILD)/fuzz/obj/%.o,$(GEN_SRC))
 FUZZ_SRC   := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BIN   := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRC))

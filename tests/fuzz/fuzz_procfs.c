@@ -1,12 +1,14 @@
 /*
- * libFuzzer: the /proc text parsers (enrich/procfs_parse.c). The first
- * byte picks the file (stat, status, cmdline), the rest is its text.
+ * libFuzzer: the /proc text parsers (enrich/procfs_parse.c, and the
+ * /proc/net/tcp line parser of source/kernel/listeners.c). The first byte
+ * picks the file (stat, status, cmdline, net/tcp), the rest is its text.
  */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "listeners.h"
 #include "procfs_parse.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -20,7 +22,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size < 1)
 		return 0;
 	size--;
-	switch (data[0] % 3) {
+	switch (data[0] % 4) {
 	case 0:
 		if (!procfs_parse_stat(text, size, name, sizeof(name), &a, &t) &&
 		    strlen(name) >= sizeof(name))
@@ -29,6 +31,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	case 1:
 		procfs_parse_ids(text, size, &a, &b);
 		break;
+	case 3: {
+		char *line = malloc(size + 1);
+		int port;
+
+		if (!line)
+			return 0;
+		memcpy(line, text, size);
+		line[size] = '\0';
+		port = listen_port_of_line(line);
+		if (port < -1 || port > 0xffff)
+			abort();
+		free(line);
+		break;
+	}
 	default:
 		memset(&pi, 0, sizeof(pi));
 		procfs_parse_args(text, size, &pi);

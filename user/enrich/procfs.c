@@ -51,14 +51,6 @@ static char *link_at(int dirfd, const char *name)
 	return strndup(buf, (size_t)n);
 }
 
-static void copy_bytes(char *dst, size_t dstsz, const char *src, size_t n)
-{
-	if (n >= dstsz)
-		n = dstsz - 1;
-	memcpy(dst, src, n);
-	dst[n] = '\0';
-}
-
 /* comm, ppid and start ticks from /proc/PID/stat. */
 static int read_stat(int dirfd, char *name, size_t namesz, uint32_t *ppid, uint64_t *ticks)
 {
@@ -152,7 +144,7 @@ static bool exe_dir_writable(int dirfd, const char *exe, const struct stat *exe_
 			fst.st_ino == exe_st->st_ino)) {
 		if (fd >= 0)
 			close(fd);
-		copy_bytes(dir, sizeof(dir), exe, slash == exe ? 1 : (size_t)(slash - exe));
+		procfs_copy_bytes(dir, sizeof(dir), exe, slash == exe ? 1 : (size_t)(slash - exe));
 		fd = open_in_root(rootfd, dir, O_DIRECTORY);
 		writable = fd >= 0 && !fstat(fd, &dst) && mode_lets_others_write(&dst);
 	}
@@ -249,6 +241,6 @@ bool procfs_boot_id(char *out, size_t outsz)
 
 	if (read_at(AT_FDCWD, "/proc/sys/kernel/random/boot_id", buf, sizeof(buf)) <= 0)
 		return false;
-	copy_bytes(out, outsz, buf, strcspn(buf, "\n"));
+	procfs_copy_bytes(out, outsz, buf, strcspn(buf, "\n"));
 	return true;
 }

@@ -5,7 +5,7 @@
 
 #include "procfs_parse.h"
 
-static void copy_bytes(char *dst, size_t dstsz, const char *src, size_t n)
+void procfs_copy_bytes(char *dst, size_t dstsz, const char *src, size_t n)
 {
 	if (n >= dstsz)
 		n = dstsz - 1;
@@ -75,7 +75,7 @@ int procfs_parse_stat(const char *buf, size_t len, char *name, size_t namesz, ui
 	f = skip_fields(f, 18);
 	if (!f || number_at(f, UINT64_MAX, &start))
 		return -1;
-	copy_bytes(name, namesz, l + 1, (size_t)(r - l - 1));
+	procfs_copy_bytes(name, namesz, l + 1, (size_t)(r - l - 1));
 	*ppid = (uint32_t)pp;
 	*ticks = start;
 	return 0;

@@ -23,6 +23,8 @@
  */
 int procfs_parse_stat(const char *buf, size_t len, char *name, size_t namesz, uint32_t *ppid,
 		      uint64_t *ticks);
+/* n bytes of src into dst, cut to dstsz - 1, NUL-terminated. */
+void procfs_copy_bytes(char *dst, size_t dstsz, const char *src, size_t n);
 /* /proc/PID/status: the real uid and gid; each left as it is if absent. */
 void procfs_parse_ids(const char *buf, size_t len, uint32_t *uid, uint32_t *gid);
 /*
