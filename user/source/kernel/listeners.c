@@ -10,16 +10,49 @@
 #include "listeners.h"
 #include "log.h"
 
-#define TCP_LISTEN_STATE 0x0A	/* include/net/tcp_states.h */
+static const char HEX[] = "0123456789abcdefABCDEF";
+
+static long hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	return (c | 0x20) - 'a' + 10;	/* a-f, A-F (strspn checked it) */
+}
+
+/* "ADDR:PORT" at *p, hex: the port, and *p moved past it; -1 if malformed. */
+static long hex_endpoint(const char **p)
+{
+	const char *s = *p + strspn(*p, " ");
+	size_t alen = strspn(s, HEX), plen;
+	long port = 0;
+
+	if (!alen || s[alen] != ':')
+		return -1;
+	s += alen + 1;
+	plen = strspn(s, HEX);
+	if (!plen || plen > 4)
+		return -1;
+	for (size_t i = 0; i < plen; i++)
+		port = port * 16 + hex_digit(s[i]);
+	*p = s + plen;
+	return port;
+}
 
 /* "  1: 00000000:0016 00000000:0000 0A 00000000:00000000 ..." */
 int listen_port_of_line(const char *line)
 {
-	unsigned port, state;
+	const char *p = strchr(line, ':');
+	long port;
 
-	if (sscanf(line, " %*u: %*[0-9A-Fa-f]:%x %*[0-9A-Fa-f]:%*x %x", &port, &state) != 2)
+	if (!p)
 		return -1;
-	return state == TCP_LISTEN_STATE && port > 0 && port <= 0xffff ? (int)port : -1;
+	p++;
+	port = hex_endpoint(&p);
+	if (port <= 0 || hex_endpoint(&p) < 0)
+		return -1;
+	p += strspn(p, " ");
+	/* the state, two hex digits: 0A is LISTEN */
+	return !strncmp(p, "0A", 2) && (p[2] == ' ' || p[2] == '\n' || p[2] == 0) ? (int)port : -1;
 }
 
 int listeners_seed(int map_fd)
