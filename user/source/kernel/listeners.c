@@ -10,7 +10,33 @@
 #include "listeners.h"
 #include "log.h"
 
-#define TCP_LISTEN_STATE 0x0A	/* include/net/tcp_states.h */
+static const char HEX[] = "0123456789abcdefABCDEF";
+
+static long hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	return (c | 0x20) - 'a' + 10;	/* a-f, A-F (strspn checked it) */
+}
+
+/* "ADDR:PORT" at *p, hex: the port, and *p moved past it; -1 if malformed. */
+static long hex_endpoint(const char **p)
+{
+	const char *s = *p + strspn(*p, " ");
+	size_t alen = strspn(s, HEX), plen;
+	long port = 0;
+
+	if (!alen || s[alen] != ':')
+		return -1;
+	s += alen + 1;
+	plen = strspn(s, HEX);
+	if (!plen || plen > 4)
+		return -1;
+	for (size_t i = 0; i < plen; i++)
+		port = port * 16 + hex_digit(s[i]);
+	*p = s + plen;
+	return port;
+}
 
 /* A whole hex field of at most max: the value, or -1. */
 static long hex_field(const char *s, size_t len, unsigned long max)
