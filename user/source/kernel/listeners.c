@@ -38,44 +38,21 @@ static long hex_endpoint(const char **p)
 	return port;
 }
 
-/* A whole hex field of at most max: the value, or -1. */
-static long hex_field(const char *s, size_t len, unsigned long max)
-{
-	char buf[16], *end;
-	unsigned long v;
-
-	if (len == 0 || len >= sizeof(buf) || strspn(s, "0123456789abcdefABCDEF") < len)
-		return -1;
-	memcpy(buf, s, len);
-	buf[len] = 0;
-	errno = 0;
-	v = strtoul(buf, &end, 16);
-	return errno || *end || v > max ? -1 : (long)v;
-}
-
 /* "  1: 00000000:0016 00000000:0000 0A 00000000:00000000 ..." */
 int listen_port_of_line(const char *line)
 {
-	const char *tok[4];
-	size_t len[4];
-	const char *p = line, *colon;
-	long port, state;
+	const char *p = strchr(line, ':');
+	long port;
 
-	for (int i = 0; i < 4; i++) {
-		p += strspn(p, " \t");
-		tok[i] = p;
-		len[i] = strcspn(p, " \t\n");
-		if (!len[i])
-			return -1;
-		p += len[i];
-	}
-	/* tok[1] is the local ADDR:PORT, tok[3] the state. */
-	colon = memchr(tok[1], ':', len[1]);
-	if (!colon || tok[0][len[0] - 1] != ':')
+	if (!p)
 		return -1;
-	port = hex_field(colon + 1, len[1] - (size_t)(colon + 1 - tok[1]), 0xffff);
-	state = hex_field(tok[3], len[3], 0xff);
-	return state == TCP_LISTEN_STATE && port > 0 ? (int)port : -1;
+	p++;
+	port = hex_endpoint(&p);
+	if (port <= 0 || hex_endpoint(&p) < 0)
+		return -1;
+	p += strspn(p, " ");
+	/* the state, two hex digits: 0A is LISTEN */
+	return !strncmp(p, "0A", 2) && (p[2] == ' ' || p[2] == '\n' || p[2] == 0) ? (int)port : -1;
 }
 
 int listeners_seed(int map_fd)
