@@ -82,8 +82,11 @@ chmod 755 "$T"
 	bash -c 'printf "%1234s" "" > /dev/udp/127.0.0.1/4399; read -r _') < "$T/go" &
 sender=$!
 exec 4> "$T/go"
-if wait_for 'grep -q "\"port\":4399" "$T/out.json"'; then
-	rec=$(grep '"port":4399' "$T/out.json" | head -1)
+# The record is the flow to port 4399 (matched as a field: source.port may
+# start with the same digits).
+to4399() { jq -c 'select(.event.dataset == "exfild.flow" and .destination.port == 4399)' "$T/out.json" 2>/dev/null; }
+if wait_for '[ -n "$(to4399)" ]'; then
+	rec=$(to4399 | head -1)
 	jq_() { printf '%s' "$rec" | jq -r "$1"; }
 	check other-user-bytes '[ "$(jq_ .source.bytes)" = 1234 ] && [ "$(jq_ .user.id)" = 65534 ]' "$rec"
 	check other-user-executable '[ "$(jq_ .process.executable)" = "$(readlink -f /bin/bash)" ]' \
