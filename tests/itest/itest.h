@@ -26,7 +26,7 @@
 #define UNCOUNTED_CASE		"not-counted"
 #define CONTAINER_CASE		"container"
 #define SETUID_CASE		"setuid"
-#define CONTAINER_ID		"c0ffee00c0ffee00c0ffee00c0ffee00c0ffee00c0ffee00c0ffee00c0ffee00"
+#define CONTAINER_ID_FMT	"c0ffee00c0ffee00c0ffee00c0ffee00c0ffee00c0ffee00c0ffee00%08x"	/* our pid: runs side by side differ */
 
 #define MAX_SPORTS		64
 

@@ -228,7 +228,10 @@ void container_case(struct run_case *c)
 		snprintf(c->why, sizeof(c->why), "no cgroup2 mount");
 		return;
 	}
-	snprintf(cg, sizeof(container_cg), "%s/docker-%s.scope", mnt, CONTAINER_ID);
+	char id[72];
+
+	snprintf(id, sizeof(id), CONTAINER_ID_FMT, (unsigned)getpid());
+	snprintf(cg, sizeof(container_cg), "%s/docker-%s.scope", mnt, id);
 	snprintf(procs, sizeof(procs), "%s/cgroup.procs", cg);
 	if (mkdir(cg, 0755) != 0 || stat(cg, &st) != 0) {
 		snprintf(c->why, sizeof(c->why), "mkdir %.160s: %s", cg, strerror(errno));
@@ -237,7 +240,7 @@ void container_case(struct run_case *c)
 	}
 	run_case_in(c, "udp4-conn", CONTAINER_CASE, NULL, procs);
 	c->cgroup_id = (long long)st.st_ino;
-	scopy(c->container, sizeof(c->container), CONTAINER_ID);
+	scopy(c->container, sizeof(c->container), id);
 }
 
 /* 0 when there was none or it is removed. */
