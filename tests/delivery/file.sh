@@ -109,10 +109,16 @@ if wait_for 30 grep -q "running:" "$T/stall.err" && wait_for 30 drains_at_least 
 	d2=$(drains)
 	t0=$(date +%s%N)
 	kill -TERM "$RUN"
+	# The agent ends on its own (its exit flush is bounded at 250 ms); the
+	# 20 s here only ends a broken run, it is no speed test.
+	gone() { [ ! -e "/proc/$RUN" ] || [ "$(sed 's/.*) //' "/proc/$RUN/stat" | cut -d' ' -f1)" = Z ]; }
+	wait_for 20 gone
+	ended=$?
+	[ "$ended" = 0 ] || kill -KILL "$RUN" 2> /dev/null
 	wait "$RUN"
 	t1=$(date +%s%N)
 	ms=$(( (t1 - t0) / 1000000 ))
-	if [ "$ok2" = 0 ] && [ "$ms" -lt 1000 ]; then
+	if [ "$ok2" = 0 ] && [ "$ended" = 0 ]; then
 		ok stalled-reader-never-freezes-agent
 	else
 		nok stalled-reader-never-freezes-agent "drains ${d1:-?} -> ${d2:-?}, SIGTERM took $ms ms: $(tail -c 300 "$T/stall.err")"

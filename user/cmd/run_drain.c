@@ -67,6 +67,9 @@ void agent_drain(struct agent *a)
 	long n;
 
 	geo_maybe_reload(a->geo);
+	/* Exec events first, so this interval's new executables are hashed
+	 * (within the budget) before their flows are written. */
+	ksource_consume_events(a->ks);
 	/* Executables wait to be hashed; a budget keeps a huge one from stalling us. */
 	exehash_pump(a->hashes, exehash_budget(a->o->interval));
 	a->rctx.now_ns = clock_ns(CLOCK_REALTIME);
