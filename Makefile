@@ -233,6 +233,9 @@ $(BUILD)/fuzz/%: tests/fuzz/%.c $(FUZZ_OBJ)
 	@mkdir -p $(dir $@)
 	$(CLANG) $(CPPFLAGS) $(ALL_INC) $(FUZZ_FLAGS) -fsanitize=fuzzer $(WARN) $< $(FUZZ_OBJ) $(LIBS) -o $@
 
+# The objects are kept (not removed as intermediates), so a second make is a no-op.
+.SECONDARY: $(FUZZ_OBJ)
+
 fuzz-build: $(FUZZ_BIN)
 
 # Each harness for FUZZ_SECONDS from its seeds (tests/fuzz/corpus/NAME);

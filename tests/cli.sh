@@ -16,33 +16,14 @@ cleanup() {
 }
 trap cleanup EXIT
 
-ok() { echo "ok cli/$1"; }
-nok() { echo "not ok cli/$1 # $2"; }
+SUITE=cli
+. "$(dirname "$0")/shlib.sh"	# ok, nok, expect
 short() { head -c 400 "$@" | tr '\n' ' '; }
 
 for tool in jq setpriv taskset unshare bpftool; do
 	command -v "$tool" >/dev/null || { nok "tools" "$tool is not installed (make deps)"; exit 1; }
 done
 
-# expect NAME STATUS PATTERN CMD...: exit status and a stderr line matching
-# PATTERN; a failing run must say why in exactly one "exfild: error:" line.
-expect() {
-	name=$1 want=$2 pat=$3
-	shift 3
-	# A bound on every run: a test that hangs is a failure, not a stuck CI.
-	timeout 60 "$@" > "$T/out" 2> "$T/err"
-	rc=$?
-	nerr=$(grep -c '^exfild: error:' "$T/err")
-	if [ "$rc" != "$want" ]; then
-		nok "$name" "exit $rc, wanted $want: $(short "$T/err")"
-	elif [ -n "$pat" ] && ! grep -qE -- "$pat" "$T/err" "$T/out"; then
-		nok "$name" "no line matching '$pat' in: $(short "$T/err")"
-	elif [ "$want" != 0 ] && [ "$want" != 255 ] && [ "$nerr" != 1 ]; then
-		nok "$name" "expected one 'exfild: error:' line, got $nerr: $(short "$T/err")"
-	else
-		ok "$name"
-	fi
-}
 
 # wait_for FILE ERE: until a line of FILE matches (0), or WAIT_S pass (1).
 wait_for() {

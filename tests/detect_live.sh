@@ -37,11 +37,19 @@ perl tools/mkmmdb.pl --schema city --in tests/fixtures/geo/geo-city.json --out "
 # host does not use (another test may hold one): the usual peer's and the
 # new one's, each mapped to its country by the fixture database.
 declare -A country=([192.0.2]=DE [198.51.100]=BR [203.0.113]=JP)
-free=()
-for n in 203.0.113 198.51.100 192.0.2; do
-	[ -z "$(ip -o addr show to "$n.0/24")" ] && free+=("$n")
-done
-[ ${#free[@]} -ge 2 ] || bail netns "fewer than two free documentation subnets here: $(ip -o addr show to 192.0.2.0/24; ip -o addr show to 198.51.100.0/24; ip -o addr show to 203.0.113.0/24)"
+. "$(dirname "$0")/netns-lock.sh"
+netns_lock 8
+netns_remove_stale
+pick_free() {
+	free=()
+	for n in 203.0.113 198.51.100 192.0.2; do
+		[ -z "$(ip -o addr show to "$n.0/24")$(ip -o route show to match "$n.1" | grep -v '^default')" ] &&
+			free+=("$n")
+	done
+	[ ${#free[@]} -ge 2 ]
+}
+# A subnet held for a moment (an interface going away) frees itself.
+wait_for pick_free || bail netns "fewer than two free documentation subnets here (free: ${free[*]:-none}): $(ip -o addr | grep -v ' lo ' | tr -s ' ' | tr '\n' ';') routes: $(ip -o route | tr '\n' ';')"
 U=${free[0]} N=${free[1]}
 USUAL=$U.2 NEW=$N.2 NEWCC=${country[$N]}
 ip netns add "$NS" && ip link add "exdh$$" type veth peer name "exdn$$" &&
@@ -75,7 +83,7 @@ else
 fi
 
 "$X" run --pin-path "$PIN" --control none --interval 2 --flows --include-reserved --geoip "$T/geo.mmdb" \
-	--learning-period 24h --state-dir "$T/state" --output "file:$T/out.json" 2> "$T/agent.err" &
+	--learning-period 24h --state-dir "$T/state" --output "file:$T/out.json" 2> "$T/agent.err" 8>&- &
 agent=$!
 wait_for 'grep -q "exfild: running:" "$T/agent.err"' || bail agent-start "$(tail -3 "$T/agent.err" | tr '\n' ' ')"
 if grep -q "baseline loaded" "$T/agent.err" && grep -q "learning complete" "$T/agent.err"; then

@@ -9,6 +9,22 @@
 set -u
 cd "$(dirname "$0")/.."
 
+# The agents the tests start use the default state directory and control
+# socket unless told otherwise; on a machine where exfild really runs they
+# must not touch its baseline, spool or socket. So as root the run happens
+# in a mount namespace of its own with empty /var/lib/exfild and
+# /run/exfild (the kernel, bpffs and network namespaces are shared).
+if [ "$(id -u)" = 0 ] && [ -z "${EXFILD_TEST_MOUNTS:-}" ] && command -v unshare >/dev/null; then
+	export EXFILD_TEST_MOUNTS=1
+	exec unshare --mount --propagation private "$0" "$@"
+fi
+if [ -n "${EXFILD_TEST_MOUNTS:-}" ]; then
+	for d in /var/lib/exfild /run/exfild; do
+		mkdir -p "$d" && mount -t tmpfs -o mode=0700,size=256m exfild-test "$d" ||
+			{ echo "cannot mount a private $d for the tests"; exit 1; }
+	done
+fi
+
 B=build
 LOG=$B/test-logs
 mkdir -p "$LOG"

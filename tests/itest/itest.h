@@ -108,6 +108,7 @@ struct output {
 /* The netns fixture: names and addresses picked at run time. */
 struct netns_fixture {
 	int up, n_v4;		/* n_v4: free /24s found, at most 2 */
+	int lock_fd;		/* held from netns_up() to netns_down(); 0: none */
 	char ns[64], ns_path[128], host_if[16], ns_if[16];
 	char v4_host[2][32], v4_peer[2][32], v6_host[64], v6_peer[64];
 };

@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* itest: the network namespace the netns cases send into (see main.c). */
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/file.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "itest.h"
@@ -47,13 +50,18 @@ static int pick_subnets(void)
 void netns_down(void)
 {
 	if (!nx.up)
-		return;
+		goto unlock;
 	/* Deleting one end of a veth pair deletes both. */
 	if (ip_cmd("link", "del", nx.host_if, NULL) != 0)
 		fprintf(stderr, "itest: could not delete %s\n", nx.host_if);
 	if (ip_cmd("netns", "del", nx.ns, NULL) != 0)
 		fprintf(stderr, "itest: could not delete netns %s\n", nx.ns);
 	nx.up = 0;
+unlock:
+	if (nx.lock_fd > 0) {	/* the hosts are gone: others may pick now */
+		close(nx.lock_fd);
+		nx.lock_fd = 0;
+	}
 }
 
 /* Wait until the host end reports carrier, i.e. both ends are up. */
@@ -81,9 +89,21 @@ int netns_up(char *why, size_t n)
 	char h4[2][48], p4[2][48], h6[80], p6[80];
 	int pid = getpid();
 
-	if (pick_subnets() != 0) {
-		snprintf(why, n, "no free documentation subnet on this host");
-		return -1;
+	/*
+	 * Runs side by side on one machine would pick the same free subnets:
+	 * hold the lock tests/netns-lock.sh names while the hosts exist.
+	 */
+	nx.lock_fd = open("/run/lock/exfild-test-netns.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (nx.lock_fd >= 0)
+		(void)flock(nx.lock_fd, LOCK_EX);
+	/* A subnet held for a moment (an interface going away) frees itself. */
+	for (int tries = 0; pick_subnets() != 0; tries++) {
+		if (tries == 100) {
+			snprintf(why, n, "no free documentation subnet on this host (192.0.2/24, "
+				 "198.51.100/24, 203.0.113/24 and 2001:db8:1-9::/64 all in use)");
+			return -1;
+		}
+		nanosleep(&(struct timespec){ .tv_nsec = 100 * 1000 * 1000 }, NULL);
 	}
 	snprintf(nx.ns, sizeof(nx.ns), "exfild-it%d", pid);
 	snprintf(nx.ns_path, sizeof(nx.ns_path), "/run/netns/%s", nx.ns);

@@ -78,7 +78,7 @@ static const struct optdef defs[] = {
 	  "file sinks: rotate past this size (k, M, G suffixes; 0: never, the default)" },
 	{ "rotate-keep", K_UINT, OFF(rotate_keep), 0, 1000, "N", "rotated files kept (5)" },
 	{ "state-dir", K_STR, OFF(state_dir), 0, 0, "DIR",
-	  "the alert spool lives here (/var/lib/exfild)" },
+	  "the alert spool and the detection baseline live here (/var/lib/exfild)" },
 	{ "spool-size", K_SIZE, OFF(spool_size), 0, 0, "BYTES",
 	  "alert spool bound; past it the oldest alerts are dropped and counted (64M)" },
 	{ "tls-ca", K_STR, OFF(tls_ca), 0, 0, "FILE",

@@ -286,8 +286,11 @@ static int parse_into(struct detect *t, const uint8_t *buf, size_t len, char *er
 			 (long long)(bucket_ns / DETECT_SEC), (long long)(t->cfg.bucket_ns / DETECT_SEC));
 		return -1;
 	}
-	if (t->cur_bucket < 0 || t->first_ns < 0 ||
-	    t->first_ns / t->cfg.bucket_ns > t->cur_bucket)
+	/* An agent that never saw a flow saves an empty baseline (no bucket yet). */
+	if (t->cur_bucket == INT32_MIN && n == 0 && t->first_ns == 0)
+		;
+	else if (t->cur_bucket < 0 || t->first_ns < 0 ||
+		 t->first_ns / t->cfg.bucket_ns > t->cur_bucket)
 		return fail(err, errlen, "corrupt: times out of range");
 	r.off = HEADER_BYTES;
 	for (int v = 0; v < VIEW_COUNT; v++)

@@ -120,6 +120,36 @@ static void test_round_trip_exact(void **state)
 	detect_free(d2);
 }
 
+/*
+ * An agent stopped before it saw any flow (an idle host, a quick restart)
+ * saved a baseline with no bucket yet: it loads as empty, again and again,
+ * instead of being moved aside as corrupt on every start.
+ */
+static void test_empty_baseline_loads(void **state)
+{
+	struct fixture *fx = *state;
+	struct detect *empty = small_detect(), *d2 = small_detect();
+	uint8_t *a, *b;
+	size_t la, lb;
+	char err[256] = "";
+
+	assert_int_equal(detect_save(empty, fx->path, err, sizeof(err)), 0);
+	assert_int_equal(detect_load(d2, fx->path, err, sizeof(err)), 0);
+	assert_string_equal(err, "");
+	assert_int_equal(detect_state_encode(empty, &a, &la), 0);
+	assert_int_equal(detect_state_encode(d2, &b, &lb), 0);
+	assert_int_equal(la, lb);
+	assert_memory_equal(a, b, la);
+	/* A member count or a bucket with the empty marker is still corrupt. */
+	a[8 + 4 + 8 + 8 + 4] = 1;
+	fix_crc(a, la);
+	assert_string_not_equal(parse_err(a, la), "");
+	free(a);
+	free(b);
+	detect_free(empty);
+	detect_free(d2);
+}
+
 static void test_save_replaces_atomically(void **state)
 {
 	struct fixture *fx = *state;
@@ -242,6 +272,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_round_trip_exact, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_empty_baseline_loads, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_save_replaces_atomically, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_corrupt_files_rejected, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bucket_span_mismatch, setup, teardown),
