@@ -6,6 +6,8 @@
 # pass or a failure (cmocka prints "not ok N # SKIP name" for skip()). A
 # suite that dies without saying why counts as a failure. With CI=true (CI
 # runs as root with everything installed) any skip is counted as failed.
+# tests/run-all.sh --only "unit-*,cli,qemu-6.1" runs just those suites
+# (after make test has built everything).
 set -u
 cd "$(dirname "$0")/.."
 
@@ -35,10 +37,27 @@ failed_names=""
 skipped_names=""
 SKIP_RE='^(not )?ok [^#]*# SKIP'
 
+# --only NAME,NAME...: just these suites (a name may end in * : unit-*,qemu-*).
+ONLY=
+if [ "${1:-}" = --only ]; then
+	ONLY=",${2:-},"
+	shift 2
+fi
+wanted() {
+	[ -z "$ONLY" ] && return 0
+	local IFS=, w
+	for w in ${ONLY#,}; do
+		# shellcheck disable=SC2254
+		case $1 in $w) return 0 ;; esac
+	done
+	return 1
+}
+
 # run_suite NAME CMD...: run, echo its result lines, count them.
 run_suite() {
 	name=$1
 	shift
+	wanted "$name" || return 0
 	out="$LOG/$name.out"
 	echo "== $name"
 	"$@" > "$out" 2> "$LOG/$name.err"
@@ -63,6 +82,7 @@ run_suite() {
 
 # not_ok NAME WHY: a failure that no suite printed (e.g. a missing binary).
 not_ok() {
+	wanted "$1" || return 0
 	echo "== $1"
 	echo "   not ok $1 # $2"
 	fail=$((fail + 1))
@@ -117,7 +137,7 @@ if [ "${1:-}" != --unit-only ]; then
 		if [ -z "${EXFILD_SKIP_QEMU:-}" ]; then
 			run_suite qemu-$k tests/qemu/matrix.sh $k
 		else
-			echo "== qemu-$k skipped (EXFILD_SKIP_QEMU); make test runs it"
+			wanted "qemu-$k" && echo "== qemu-$k skipped (EXFILD_SKIP_QEMU); make test runs it"
 		fi
 	done
 fi
