@@ -391,6 +391,10 @@ UNFAMILIAR = [("upd", "/tmp/.cache/upd"), ("python3", "/usr/bin/python3"),
 
 def inject(h, rng, days, familiar, n):
     labels = []
+    # Nothing can alert during the first 24 hours of a host's traffic (the
+    # learning period), and what is sent then is the baseline by definition:
+    # an injection starts at least 10 minutes after it ends.
+    learned = min(c[0] for c in h.conns) + DAY + 600 if h.conns else EPOCH + DAY
     eval_days = list(range(1, days))
     rng.shuffle(eval_days)
     for k in range(n):
@@ -408,7 +412,9 @@ def inject(h, rng, days, familiar, n):
             name, exe = rng.choice(UNFAMILIAR)
             p = h.proc(name, exe, "root", 0)
         slow = rng.random() < 0.4
-        start = EPOCH + day * DAY + rng.uniform(0, DAY - (20 * 3600 if slow else 3600))
+        lo = max(EPOCH + day * DAY, learned)
+        hi = EPOCH + day * DAY + DAY - (20 * 3600 if slow else 3600)
+        start = lo + rng.uniform(0, max(0.0, hi - lo))
         chunks = []
         if slow:
             span = rng.uniform(6, 18) * 3600
