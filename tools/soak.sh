@@ -24,7 +24,8 @@ cleanup() {
 trap cleanup EXIT
 [ "$S" -ge 20 ] || { echo "soak: SOAK_S must be at least 20 seconds" >&2; exit 2; }
 
-"$X" run --pin-path "$PIN" --control "$SOCK" --interval "$INTERVAL" --flows \
+mkdir -m 0700 "$T/state"
+"$X" run --pin-path "$PIN" --control "$SOCK" --interval "$INTERVAL" --flows --state-dir "$T/state" \
 	--include-reserved --output "file:$T/records.json" 2> "$T/agent.err" &
 agent=$!
 for _ in $(seq 200); do
