@@ -86,9 +86,11 @@ join "$T/sent" "$T/recorded" > "$T/joined"
 sent=$(awk '{t += $2} END {printf "%.0f", t}' "$T/sent")
 got=$(awk '{t += $3} END {printf "%.0f", t}' "$T/joined")
 over=$(awk '$3 > $2 {n++} END {print n + 0}' "$T/joined")
-lost=$(jq -s '[.[] | select(.event.dataset == "exfild.loss") | .exfild.loss.bytes] | add // 0' "$T/records.json")
+# Streamed, not slurped: a soak's records run to gigabytes.
+lost=$(jq -r 'select(.event.dataset == "exfild.loss") | .exfild.loss.bytes' "$T/records.json" |
+	awk '{t += $1} END {printf "%.0f", t}')
 dests=$(wc -l < "$T/sent")
-case "$sent$got$lost" in *[!0-9]*) echo "soak: FAIL: could not total the run (logs in $T)"; exit 1 ;; esac
+case "$sent-$got-$lost" in *[!0-9-]* | -* | *--* | *-) echo "soak: FAIL: could not total the run (logs in $T)"; exit 1 ;; esac
 
 echo "soak: ${S} s, interval ${INTERVAL} s, $(nproc) CPUs, $(uname -r)"
 column -t "$T/samples"
