@@ -10,4 +10,13 @@
 
 int64_t clock_ns(clockid_t c);
 
+/*
+ * CLOCK_REALTIME minus CLOCK_BOOTTIME: boot-based times (task start) to
+ * wall clock. Read as boottime, realtime, boottime, several times, keeping
+ * the tightest bracket: a pair of plain reads is off by however long the
+ * thread was preempted between them (tens of ms on a loaded or emulated
+ * machine), and every process.start would carry that error.
+ */
+int64_t clock_boot_to_unix_ns(void);
+
 #endif

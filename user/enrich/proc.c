@@ -270,7 +270,7 @@ struct proc_table *proc_table_new(size_t max_entries, struct exehash *eh)
 		return NULL;
 	}
 	pt->ns_per_tick = 1000000000ULL / (uint64_t)(tck > 0 ? tck : 100);
-	pt->boot_unix_ns = clock_ns(CLOCK_REALTIME) - clock_ns(CLOCK_BOOTTIME);
+	pt->boot_unix_ns = clock_boot_to_unix_ns();
 	if (!procfs_boot_id(pt->boot_id, sizeof(pt->boot_id)))
 		log_warn("cannot read boot_id: entity ids are unique to this boot only");
 	cgroup2_mount_find(&pt->cg2);
