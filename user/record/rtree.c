@@ -370,13 +370,11 @@ static void line(const struct rtree *t, int c, struct jbuf *b) /* NOLINT(misc-no
 		jbuf_real(b, n->v.d);
 		break;
 	case RT_TRUE:
-		jbuf_put(b, "true", 4);
-		break;
 	case RT_FALSE:
-		jbuf_put(b, "false", 5);
-		break;
 	case RT_NULL:
-		jbuf_put(b, "null", 4);
+		/* jansson's constants: written as json_line writes them */
+		jbuf_value(b, n->type == RT_TRUE ? json_true() :
+			      n->type == RT_FALSE ? json_false() : json_null());
 		break;
 	case RT_JSON:
 		jbuf_value(b, n->v.json);
