@@ -183,7 +183,7 @@ $(BUILD)/tests/itest: $(wildcard tests/itest/*.c tests/itest/*.h tests/common/*.
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -static $(filter %.c,$^) -ljansson -lcrypto -o $@ 2> $(BUILD)/tests/itest-link.log || { cat $(BUILD)/tests/itest-link.log; exit 1; }
 
-$(BUILD)/tests/bench_send: tests/bench_send.c | $(BUILD)
+$(BUILD)/tests/bench_send: tests/bench_send.c tests/bench/stats.h | $(BUILD)
 	$(CC) $(CPPFLAGS) -Ibpf $(CFLAGS) $(WARN) $< -lbpf -lelf -lz -lpthread -o $@
 
 $(BUILD)/tests/bench_pipeline: tests/bench/bench_pipeline.c $(USER_OBJ) | $(BUILD)

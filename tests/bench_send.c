@@ -4,11 +4,19 @@
  *     run_time_ns / run_cnt of every exfild program that fires for one send,
  *     summed, for TCP, connected UDP and unconnected UDP; next to it the
  *     same for empty programs on the same hooks (the floor any program pays);
- *  2. syscall throughput of 64-byte sends with and without the agent,
- *     alternated A/B over several rounds, as a ratio.
+ *  2. syscall throughput of 64-byte sends in three variants: no programs,
+ *     empty programs on the same hooks, the agent. Many short rounds, each
+ *     running every variant (in an order that rotates from round to
+ *     round), the sender pinned to a CPU of its own (it reads its TCP
+ *     connection itself), the agent to another;
+ *     per send type, the median over rounds of each round's ratio to no
+ *     agent, with a bootstrap 95% confidence interval, and the rounds'
+ *     spread. --save FILE keeps the figures; a FILE from an earlier run is
+ *     read first, and the two runs' intervals are compared.
  * Traffic goes to loopback only.
  *
  *   bench_send --exfild PATH [--calib PATH.bpf.o] [--rounds N] [--secs S]
+ *              [--save FILE]
  */
 #include <arpa/inet.h>
 #include <dirent.h>
@@ -17,8 +25,9 @@
 #include <getopt.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <pthread.h>
+#include <sched.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +38,8 @@
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+
+#include "bench/stats.h"
 
 enum kind { K_TCP, K_UDP_CONN, K_UDP_UNCONN, K_COUNT };
 static const char *const kind_name[K_COUNT] = { "tcp send", "udp send (connected)",
@@ -48,6 +59,23 @@ static void die(const char *what)
 	exit(1);
 }
 
+/* ---- CPUs ------------------------------------------------------------------- */
+
+/* The sender (which also reads its TCP connection) on one CPU; the agent on another. */
+static int cpu_send = -1, cpu_recv = -1;
+
+static void pin(pid_t pid, int cpu)
+{
+	cpu_set_t set;
+
+	if (cpu < 0)
+		return;
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	if (sched_setaffinity(pid, sizeof(set), &set))
+		die("sched_setaffinity");
+}
+
 /* ---- loopback peers ------------------------------------------------------- */
 
 struct peer {
@@ -55,26 +83,9 @@ struct peer {
 	struct sockaddr_in tcp_addr, udp_addr;
 };
 
-static void *tcp_reader(void *arg)
-{
-	int lfd = *(int *)arg;
-	char buf[65536];
-
-	for (;;) {
-		int c = accept(lfd, NULL, NULL);
-
-		if (c < 0)
-			return NULL;
-		while (read(c, buf, sizeof(buf)) > 0)
-			;
-		close(c);
-	}
-}
-
 static void peer_start(struct peer *p)
 {
 	socklen_t l = sizeof(struct sockaddr_in);
-	pthread_t t;
 
 	memset(p, 0, sizeof(*p));
 	p->tcp_addr.sin_family = p->udp_addr.sin_family = AF_INET;
@@ -88,10 +99,19 @@ static void peer_start(struct peer *p)
 	    getsockname(p->udp_fd, (struct sockaddr *)&p->udp_addr, &l))
 		die("setting up loopback peers");
 	/* Datagrams are not read: a full receive queue drops them, which
-	 * costs the sender nothing extra. */
-	if (pthread_create(&t, NULL, tcp_reader, &p->listen_fd))
-		die("reader thread");
-	pthread_detach(t);
+	 * costs the sender nothing extra. TCP is read by the sender itself
+	 * (send_loop), so that every send does the same work: with a reader
+	 * thread, a send into a closed window (the reader not scheduled)
+	 * only queues, and the rate follows the reader's luck. */
+}
+
+/* Read what the sender's connection delivered (TCP), without waiting. */
+static void drain_tcp(int fd)
+{
+	char buf[65536];
+
+	while (recv(fd, buf, sizeof(buf), MSG_DONTWAIT) > 0)
+		;
 }
 
 static double thread_cpu_s(void)
@@ -110,12 +130,12 @@ static double thread_cpu_s(void)
  */
 static long send_loop(const struct peer *p, enum kind k, double secs, long n, double *cpu)
 {
-	double cpu0 = thread_cpu_s();
+	double cpu0 = 0, end = 0;
 	char msg[64] = { 0 };
 	int fd = socket(AF_INET, k == K_TCP ? SOCK_STREAM : SOCK_DGRAM, 0);
 	const struct sockaddr_in *to = k == K_TCP ? &p->tcp_addr : &p->udp_addr;
-	double end = now_s() + secs;
-	long sent = 0;
+	long sent = 0, warm = cpu ? 2048 : 0;	/* timed runs: the first sends are not timed */
+	int in = -1;	/* TCP: the accepted end, read here */
 
 	if (fd < 0)
 		die("socket");
@@ -123,14 +143,34 @@ static long send_loop(const struct peer *p, enum kind k, double secs, long n, do
 		die("connect");
 	/* One segment per send: Nagle would make the work per send depend on
 	 * timing, and the comparison noisy. */
-	if (k == K_TCP)
+	if (k == K_TCP) {
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &(int){ 1 }, sizeof(int));
+		in = accept(p->listen_fd, NULL, NULL);
+		if (in < 0 || fcntl(fd, F_SETFL, O_NONBLOCK))
+			die("accept");
+	}
 	for (;;) {
 		ssize_t r = k == K_UDP_UNCONN ?
 			sendto(fd, msg, sizeof(msg), 0, (const struct sockaddr *)to, sizeof(*to)) :
 			send(fd, msg, sizeof(msg), 0);
 		if (r < 0 && errno != ENOBUFS && errno != EAGAIN)
 			die("send");
+		if (in >= 0 && (r < 0 || (sent & 15) == 0)) {
+			drain_tcp(in);	/* keeps the window open: each send is sent */
+			if (r < 0)
+				continue;	/* not sent: not counted */
+		}
+		if (warm > 0) {
+			if (--warm == 0) {
+				cpu0 = thread_cpu_s();
+				end = now_s() + secs;
+			}
+			continue;
+		}
+		if (!sent && !cpu) {
+			cpu0 = thread_cpu_s();
+			end = now_s() + secs;
+		}
 		sent++;
 		if (n > 0 ? sent >= n : ((sent & 1023) == 0 && now_s() >= end))
 			break;
@@ -138,6 +178,8 @@ static long send_loop(const struct peer *p, enum kind k, double secs, long n, do
 	if (cpu)
 		*cpu = thread_cpu_s() - cpu0;
 	close(fd);
+	if (in >= 0)
+		close(in);
 	return sent;
 }
 
@@ -276,6 +318,7 @@ static pid_t agent_start(const char *exfild)
 	if (pid == 0) {
 		int devnull = open("/dev/null", O_WRONLY);
 
+		pin(0, cpu_recv);	/* off the sender's CPU */
 		dup2(devnull, 1);
 		dup2(pfd[1], 2);
 		close(pfd[0]);
@@ -300,6 +343,7 @@ static pid_t agent_start(const char *exfild)
 	}
 	/* Keep draining its stderr so it never blocks on a full pipe. */
 	if (fork() == 0) {
+		pin(0, cpu_recv);
 		while (read(pfd[0], buf, sizeof(buf)) > 0)
 			;
 		_exit(0);
@@ -340,11 +384,184 @@ static struct bpf_object *calib_start(const char *path)
 	return o;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
+/* ---- throughput: interleaved rounds ----------------------------------------- */
 
-	return x < y ? -1 : x > y;
+enum variant { V_NONE, V_EMPTY, V_EXFILD, V_COUNT };
+#define MAX_ROUNDS STATS_MAX
+
+struct throughput {
+	int rounds;
+	double secs;
+	double rate[V_COUNT][K_COUNT][MAX_ROUNDS];	/* sends per CPU second */
+};
+
+/* One variant's block of a round: its programs on, every send type, off again. */
+static void run_variant(struct throughput *t, int r, enum variant v, const struct peer *p,
+			const char *exfild, const char *calib_obj)
+{
+	struct bpf_object *o = NULL;
+	pid_t a = 0;
+
+	if (v == V_EMPTY)
+		o = calib_start(calib_obj);
+	else if (v == V_EXFILD)
+		a = agent_start(exfild);
+	/* Send types in an order that rotates too: none always goes first. */
+	for (int i = 0; i < K_COUNT; i++) {
+		int k = (i + r) % K_COUNT;
+
+		t->rate[v][k][r] = rate(p, (enum kind)k, t->secs);
+	}
+	if (o)
+		bpf_object__close(o);
+	if (a)
+		agent_stop(a);
+}
+
+static void run_rounds(struct throughput *t, const struct peer *p, const char *exfild,
+		       const char *calib_obj)
+{
+	for (int r = 0; r < t->rounds; r++)
+		for (int i = 0; i < V_COUNT; i++)
+			run_variant(t, r, (enum variant)((i + r) % V_COUNT), p, exfild, calib_obj);
+}
+
+/* Per send type: what is printed and kept for the next run. */
+struct row {
+	double base, base_iqr;		/* no agent: median sends per CPU s, IQR / median */
+	struct stats_ci empty, agent;	/* change against no agent, % */
+	struct stats_ci diff;		/* agent's change minus empty programs', points */
+};
+
+static void summarise(const struct throughput *t, struct row rows[K_COUNT])
+{
+	for (int k = 0; k < K_COUNT; k++) {
+		double e[MAX_ROUNDS], x[MAX_ROUNDS], d[MAX_ROUNDS];
+
+		for (int r = 0; r < t->rounds; r++) {
+			double base = t->rate[V_NONE][k][r];
+
+			e[r] = (t->rate[V_EMPTY][k][r] / base - 1) * 100;
+			x[r] = (t->rate[V_EXFILD][k][r] / base - 1) * 100;
+			d[r] = x[r] - e[r];
+		}
+		rows[k].base = stats_median(t->rate[V_NONE][k], t->rounds);
+		rows[k].base_iqr = stats_iqr_rel(t->rate[V_NONE][k], t->rounds);
+		rows[k].empty = stats_bootstrap(e, t->rounds);
+		rows[k].agent = stats_bootstrap(x, t->rounds);
+		rows[k].diff = stats_bootstrap(d, t->rounds);
+	}
+}
+
+static void print_ci(const struct stats_ci *c, const char *unit)
+{
+	printf(" %+.1f%s [%+.1f, %+.1f] |", c->median, unit, c->lo, c->hi);
+}
+
+/* The previous run's rows, from --save FILE; false when there are none. */
+static bool load_rows(const char *path, struct row rows[K_COUNT], char *when, size_t wlen)
+{
+	FILE *f = path ? fopen(path, "r") : NULL;
+	int k = 0;
+	char line[512];
+
+	if (!f)
+		return false;
+	if (!fgets(line, sizeof(line), f) || sscanf(line, "# %255[^\n]", when) != 1)
+		snprintf(when, wlen, "?");
+	while (k < K_COUNT && fgets(line, sizeof(line), f)) {
+		struct row *w = &rows[k];
+
+		if (sscanf(line, "%lf %lf %lf %lf %lf %lf %lf %lf %lf %lf %lf", &w->base, &w->base_iqr,
+			   &w->empty.median, &w->empty.lo, &w->empty.hi, &w->agent.median,
+			   &w->agent.lo, &w->agent.hi, &w->diff.median, &w->diff.lo,
+			   &w->diff.hi) == 11)
+			k++;
+	}
+	fclose(f);
+	return k == K_COUNT;
+}
+
+static void save_rows(const char *path, const struct row rows[K_COUNT], const char *when)
+{
+	FILE *f = path ? fopen(path, "w") : NULL;
+
+	if (!f)
+		return;
+	fprintf(f, "# %s\n", when);
+	for (int k = 0; k < K_COUNT; k++) {
+		const struct row *w = &rows[k];
+
+		fprintf(f, "%.1f %.4f %.3f %.3f %.3f %.3f %.3f %.3f %.3f %.3f %.3f\n", w->base,
+			w->base_iqr, w->empty.median, w->empty.lo, w->empty.hi, w->agent.median,
+			w->agent.lo, w->agent.hi, w->diff.median, w->diff.lo, w->diff.hi);
+	}
+	fclose(f);
+}
+
+static bool overlap(const struct stats_ci *a, const struct stats_ci *b)
+{
+	return a->lo <= b->hi && b->lo <= a->hi;
+}
+
+static void throughput(int rounds, double secs, const struct peer *p, const char *exfild,
+		       const char *calib_obj, const char *save)
+{
+	static struct throughput t;
+	struct row rows[K_COUNT], prev[K_COUNT];
+	char when[256], pwhen[256];
+	time_t now = time(NULL);
+	bool have_prev = load_rows(save, prev, pwhen, sizeof(pwhen));
+	int disagree = 0;
+
+	t.rounds = rounds;
+	t.secs = secs;
+	strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S UTC", gmtime(&now));
+	pin(0, cpu_send);
+	run_rounds(&t, p, exfild, calib_obj);
+	pin(0, -1);
+	summarise(&t, rows);
+
+	printf("\n## Send throughput, 64-byte messages: %d interleaved rounds, %.2f s per send "
+	       "type and variant\n\n", rounds, secs);
+	if (cpu_send >= 0)
+		printf("Sender pinned to CPU %d (it reads its own TCP connection, so every send is "
+		       "sent); the agent to CPU %d. ", cpu_send, cpu_recv);
+	printf("Each round runs no agent, empty programs on the same hooks and exfild, in an "
+	       "order that rotates from round to round. Change: median over rounds of each "
+	       "round's ratio to no agent, [95%% bootstrap interval]; exfild minus empty: the "
+	       "same of each round's difference, in points (negative: exfild loses more).\n\n");
+	printf("| send | no agent (sends per CPU s, median; rounds' IQR) | empty programs | exfild | exfild minus empty |\n"
+	       "|---|---|---|---|---|\n");
+	for (int k = 0; k < K_COUNT; k++) {
+		printf("| %s | %.0f (%.1f%%) |", kind_name[k], rows[k].base, rows[k].base_iqr * 100);
+		print_ci(&rows[k].empty, "%");
+		print_ci(&rows[k].agent, "%");
+		print_ci(&rows[k].diff, " pt");
+		printf("\n");
+	}
+	if (!have_prev) {
+		printf("\nNo earlier run to compare with (%s).\n", save ? save : "no --save");
+	} else {
+		printf("\nAgainst the previous run (%s):", pwhen);
+		for (int k = 0; k < K_COUNT; k++) {
+			const char *what[3] = { NULL, NULL, NULL };
+			int n = 0;
+
+			if (!overlap(&rows[k].empty, &prev[k].empty))
+				what[n++] = "empty programs";
+			if (!overlap(&rows[k].agent, &prev[k].agent))
+				what[n++] = "exfild";
+			if (!overlap(&rows[k].diff, &prev[k].diff))
+				what[n++] = "exfild minus empty";
+			for (int i = 0; i < n; i++)
+				printf("%s %s: %s", disagree++ ? ";" : "", kind_name[k], what[i]);
+			if (n)
+				printf(" (no agent then %.0f, now %.0f)", prev[k].base, rows[k].base);
+		}
+		printf(disagree ? " do not overlap.\n" : " every interval overlaps.\n");
+	}
+	save_rows(save, rows, when);
 }
 
 int main(int argc, char **argv)
@@ -353,8 +570,9 @@ int main(int argc, char **argv)
 					    "kretprobe_", NULL };
 	static const char *const calib[] = { "calib_", NULL };
 	const char *exfild = "build/exfild", *calib_obj = "build/calib.bpf.o";
-	int rounds = 5, c;
-	double secs = 1.0;
+	const char *save = NULL;
+	int rounds = 20, c;
+	double secs = 0.25;
 	long sends = 200000;
 	struct peer peer;
 	FILE *stats;
@@ -363,7 +581,7 @@ int main(int argc, char **argv)
 	static const struct option lo[] = {
 		{ "exfild", required_argument, NULL, 'x' }, { "calib", required_argument, NULL, 'c' },
 		{ "rounds", required_argument, NULL, 'r' }, { "secs", required_argument, NULL, 's' },
-		{ NULL, 0, NULL, 0 } };
+		{ "save", required_argument, NULL, 'w' }, { NULL, 0, NULL, 0 } };
 	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
 		if (c == 'x')
 			exfild = optarg;
@@ -373,12 +591,19 @@ int main(int argc, char **argv)
 			rounds = atoi(optarg);
 		else if (c == 's')
 			secs = atof(optarg);
+		else if (c == 'w')
+			save = optarg;
 		else
 			return 2;
 	}
-	if (rounds < 1 || rounds > 50 || secs <= 0 || secs > 30) {
-		fprintf(stderr, "bench_send: --rounds 1..50, --secs up to 30\n");
+	if (rounds < 3 || rounds > MAX_ROUNDS || secs <= 0 || secs > 30) {
+		fprintf(stderr, "bench_send: --rounds 3..%d, --secs up to 30\n", MAX_ROUNDS);
 		return 2;
+	}
+	/* The last CPU sends; the first receives (and runs the agent). */
+	if (sysconf(_SC_NPROCESSORS_ONLN) >= 2) {
+		cpu_send = (int)sysconf(_SC_NPROCESSORS_ONLN) - 1;
+		cpu_recv = 0;
 	}
 	signal(SIGPIPE, SIG_IGN);
 	peer_start(&peer);
@@ -419,42 +644,7 @@ int main(int argc, char **argv)
 	fflush(stats);
 	fclose(stats);
 
-	/* 2. Throughput, A/B alternated. */
-	printf("\n## Send throughput, 64-byte messages, %d rounds of %.1f s, A/B alternated\n\n",
-	       rounds, secs);
-	printf("| send | without agent (sends per CPU second, median) | with agent | change | empty programs on the same hooks instead | change |\n"
-	       "|---|---|---|---|---|---|\n");
-	{
-		double without[K_COUNT][50], with[K_COUNT][50], empty[K_COUNT][50];
-
-		for (int r = 0; r < rounds; r++) {
-			struct bpf_object *o;
-			pid_t a;
-
-			for (int k = 0; k < K_COUNT; k++)
-				without[k][r] = rate(&peer, (enum kind)k, secs);
-			a = agent_start(exfild);
-			for (int k = 0; k < K_COUNT; k++)
-				with[k][r] = rate(&peer, (enum kind)k, secs);
-			agent_stop(a);
-			/* What merely having a program on these hooks costs. */
-			o = calib_start(calib_obj);
-			for (int k = 0; k < K_COUNT; k++)
-				empty[k][r] = rate(&peer, (enum kind)k, secs);
-			bpf_object__close(o);
-		}
-		for (int k = 0; k < K_COUNT; k++) {
-			double m0, m1, m2;
-
-			qsort(without[k], (size_t)rounds, sizeof(double), cmp_double);
-			qsort(with[k], (size_t)rounds, sizeof(double), cmp_double);
-			qsort(empty[k], (size_t)rounds, sizeof(double), cmp_double);
-			m0 = without[k][rounds / 2];
-			m1 = with[k][rounds / 2];
-			m2 = empty[k][rounds / 2];
-			printf("| %s | %.0f | %.0f | %+.1f%% | %.0f | %+.1f%% |\n", kind_name[k], m0, m1,
-			       (m1 / m0 - 1) * 100, m2, (m2 / m0 - 1) * 100);
-		}
-	}
+	/* 2. Throughput, interleaved rounds. */
+	throughput(rounds, secs, &peer, exfild, calib_obj, save);
 	return 0;
 }

@@ -2,8 +2,8 @@
  * The userspace pipeline's own speed: one drain of N flows (default
  * 100,000, each to its own destination) through drain-side conversion
  * (kernel key/value -> flow observation), enrich (process context, geo,
- * scope) and, in the second mode, flow records (ECS JSON through jansson
- * and the sink, to /dev/null).
+ * scope) and, in the second mode, flow records (ECS JSON lines, as the
+ * agent writes them, through the sink to /dev/null).
  *
  *   bench_pipeline [-n FLOWS] [-p PROCESSES] [-r ROUNDS] [DB.mmdb...]
  *
@@ -117,11 +117,11 @@ static double drain(struct run *r, const struct flow *flows, long n, long *writt
 		if (!enrich_flow(&r->enr, &obs, &f))
 			continue;
 		if (r->sink) {
-			json_t *rec = record_flow(&f, &r->rctx);
+			size_t len = 0;
+			const char *line = record_flow_line(&f, &r->rctx, &len);
 
-			if (!sinkset_emit(r->sink, REC_FLOW, rec))
+			if (!sinkset_emit_line(r->sink, REC_FLOW, line, len))
 				(*written)++;
-			json_decref(rec);
 			if (*written % FLUSH_EVERY == 0)
 				sinkset_kick(r->sink);
 		}

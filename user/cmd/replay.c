@@ -228,6 +228,16 @@ static int parse_args(struct replay_opts *o, int argc, char **argv)
 	return -1;
 }
 
+/* After each record: now and then, wait for the output to take what is queued. */
+static int written(struct replay *r)
+{
+	if (++r->written % FLUSH_EVERY == 0 && !outputs_flush(r->loop, r->sinks, FLUSH_TIMEOUT_NS)) {
+		log_err("cannot write the output (%s)", r->o->base.output[0]);
+		return -1;
+	}
+	return 0;
+}
+
 static int write_record(struct replay *r, enum rec_kind kind, json_t *rec)
 {
 	if (!rec) {
@@ -236,11 +246,21 @@ static int write_record(struct replay *r, enum rec_kind kind, json_t *rec)
 	}
 	sinkset_emit(r->sinks, kind, rec);
 	json_decref(rec);
-	if (++r->written % FLUSH_EVERY == 0 && !outputs_flush(r->loop, r->sinks, FLUSH_TIMEOUT_NS)) {
-		log_err("cannot write the output (%s)", r->o->base.output[0]);
+	return written(r);
+}
+
+/* A flow record, straight to its line. */
+static int write_flow(struct replay *r, const struct enriched_flow *f, const struct record_ctx *ctx)
+{
+	size_t len = 0;
+	const char *line = record_flow_line(f, ctx, &len);
+
+	if (!line) {
+		log_err("out of memory building a record");
 		return -1;
 	}
-	return 0;
+	sinkset_emit_line(r->sinks, REC_FLOW, line, len);
+	return written(r);
 }
 
 struct emit_ctx {
@@ -288,7 +308,7 @@ static int one(struct replay *r, struct replay_rec *rec)
 	f.process_name = rec->process_name[0] ? rec->process_name : NULL;
 	f.process_executable = rec->process_executable[0] ? rec->process_executable : NULL;
 	f.user_name = rec->user_name[0] ? rec->user_name : NULL;
-	if (r->o->flows && write_record(r, REC_FLOW, record_flow(&f, &ctx)))
+	if (r->o->flows && write_flow(r, &f, &ctx))
 		return -1;
 	d = replay_hosts_get(r->hosts, rec->host, err, sizeof(err));
 	if (!d) {

@@ -25,15 +25,16 @@ static void on_flow(void *arg, const struct flow_obs *obs)
 {
 	struct agent *a = arg;
 	struct enriched_flow f;
-	json_t *r;
+	const char *line;
+	size_t len = 0;
 
 	if (!enrich_flow(&a->enr, obs, &f))
 		return;
 	if (a->o->flows) {
-		r = record_flow(&f, &a->rctx);
+		/* Straight to its line: no jansson tree per flow. */
+		line = record_flow_line(&f, &a->rctx, &len);
 		a->st.flow_records++;
-		sinkset_emit(a->sinks, REC_FLOW, r);
-		json_decref(r);
+		sinkset_emit_line(a->sinks, REC_FLOW, line, len);
 	}
 	agent_detect_flow(a, &f);
 }

@@ -2,6 +2,7 @@
 
 #include "json.h"
 #include "record_parts.h"
+#include "rtree.h"
 #include "shared.h"
 
 /*
@@ -40,36 +41,48 @@ static bool has_geo(const struct geo_info *gi)
 static struct shared_slot geo_objs[GEO_SHARED], as_objs[GEO_SHARED];
 
 /* side[name] = what the answer has there (from the shared one if kept). */
-static void put_part(json_t *side, const char *name, json_t *built, struct shared_slot *slots,
-		     uint64_t id)
+static void put_part(struct rtree *t, int side, const char *name, json_t *built,
+		     struct shared_slot *slots, uint64_t id)
 {
 	json_t *part = json_object_get(built, name);
 
 	if (!part)
 		return;
-	json_object_set(side, name, id ? shared_put(slots, GEO_SHARED, id, 0, json_incref(part))
-				       : part);
+	rt_json(t, side, name, json_incref(id ? shared_put(slots, GEO_SHARED, id, 0, json_incref(part))
+					      : part));
 }
 
-void record_geo(json_t *side, const struct geo_info *gi)
+void record_geo_tree(struct rtree *t, int side, const struct geo_info *gi)
 {
 	json_t *geo, *as, *built;
 
-	if (!gi || !json_is_object(side))
+	if (!gi || !rt_is_obj(t, side))
 		return;
 	geo = shared_get(geo_objs, GEO_SHARED, gi->answer_id, 0);
 	as = shared_get(as_objs, GEO_SHARED, gi->answer_id, 0);
 	/* Both parts it has must be kept (another answer may have taken one slot). */
 	if ((geo || as) && !geo == !has_geo(gi) && !as == !gi->has_as) {
 		if (geo)
-			json_object_set(side, "geo", geo);
+			rt_json(t, side, "geo", json_incref(geo));
 		if (as)
-			json_object_set(side, "as", as);
+			rt_json(t, side, "as", json_incref(as));
 		return;
 	}
 	if (!(built = build_geo(gi)))
 		return;
-	put_part(side, "geo", built, geo_objs, gi->answer_id);
-	put_part(side, "as", built, as_objs, gi->answer_id);
+	put_part(t, side, "geo", built, geo_objs, gi->answer_id);
+	put_part(t, side, "as", built, as_objs, gi->answer_id);
 	json_decref(built);
+}
+
+void record_geo(json_t *side, const struct geo_info *gi)
+{
+	struct rtree t;
+
+	if (!gi || !json_is_object(side))
+		return;
+	rt_init(&t);
+	record_geo_tree(&t, 0, gi);
+	rt_merge(&t, side);
+	rt_free(&t);
 }

@@ -47,19 +47,13 @@ static size_t utf8_len(const unsigned char *p, size_t left)
 	return n;
 }
 
-json_t *json_bytes(const void *buf, size_t len)
+size_t json_utf8_prefix(const void *buf, size_t len)
 {
-	static const char hex[] = "0123456789abcdef";
 	const unsigned char *p = buf;
-	char *out;
-	size_t o = 0;
-	json_t *s;
-
 	size_t ok = 0;
 
 	if (!p)
-		len = 0;
-	/* Most strings are clean UTF-8: taken as they are, checked once. */
+		return 0;
 	while (ok < len) {
 		size_t n = utf8_len(p + ok, len - ok);
 
@@ -67,14 +61,15 @@ json_t *json_bytes(const void *buf, size_t len)
 			break;
 		ok += n;
 	}
-	if (ok == len)
-		return json_stringn_nocheck(p ? (const char *)p : "", len);
-	if (len > (SIZE_MAX - 1) / 4)
-		return NULL;
-	/* Worst case every byte becomes four characters. */
-	out = malloc(len * 4 + 1);
-	if (!out)
-		return NULL;
+	return ok;
+}
+
+size_t json_bytes_shown(const void *buf, size_t len, char *out)
+{
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *p = buf;
+	size_t o = 0;
+
 	for (size_t i = 0; i < len;) {
 		size_t n = utf8_len(p + i, len - i);
 
@@ -90,7 +85,27 @@ json_t *json_bytes(const void *buf, size_t len)
 		out[o++] = hex[p[i] & 0xf];
 		i++;
 	}
-	s = json_stringn(out, o);
+	return o;
+}
+
+json_t *json_bytes(const void *buf, size_t len)
+{
+	const unsigned char *p = buf;
+	char *out;
+	json_t *s;
+
+	if (!p)
+		len = 0;
+	/* Most strings are clean UTF-8: taken as they are, checked once. */
+	if (json_utf8_prefix(p, len) == len)
+		return json_stringn_nocheck(p ? (const char *)p : "", len);
+	if (len > (SIZE_MAX - 1) / 4)
+		return NULL;
+	/* Worst case every byte becomes four characters. */
+	out = malloc(len * 4 + 1);
+	if (!out)
+		return NULL;
+	s = json_stringn(out, json_bytes_shown(p, len, out));
 	free(out);
 	return s;
 }
@@ -144,10 +159,13 @@ int json_set_path(json_t *root, const char *path, json_t *val)
 
 /*
  * "YYYY-MM-DDTHH:MM:SS" of a second. Records repeat a few seconds many
- * times (the drain's time, process starts): a small cache per thread
- * saves gmtime_r, which takes a lock, and the formatting.
+ * times (the drain's time, the flows' starts within an interval, process
+ * starts): a small cache per thread saves gmtime_r, which takes a lock,
+ * and the formatting. Direct-mapped by second: 64 slots, so a drain's
+ * end and the starts of its flows (a minute at most, at the longest
+ * intervals) do not push each other out.
  */
-#define TIME_CACHE 8
+#define TIME_CACHE 64
 
 static bool second_text(int64_t sec, char out[20])
 {
@@ -174,24 +192,30 @@ static bool second_text(int64_t sec, char out[20])
 	return true;
 }
 
-json_t *json_time(int64_t unix_ns)
+bool json_time_text(int64_t unix_ns, char out[24])
 {
 	/* Floor division so times before 1970 still print correctly. */
 	int64_t sec = unix_ns / 1000000000, rem = unix_ns % 1000000000;
-	char buf[32];
 	int ms;
 
 	if (rem < 0) {
 		rem += 1000000000;
 		sec--;
 	}
-	if (!second_text(sec, buf))
-		return NULL;
+	if (!second_text(sec, out))
+		return false;
 	ms = (int)(rem / 1000000);
-	buf[19] = '.';
-	buf[20] = (char)('0' + ms / 100);
-	buf[21] = (char)('0' + ms / 10 % 10);
-	buf[22] = (char)('0' + ms % 10);
-	buf[23] = 'Z';
-	return json_stringn_nocheck(buf, 24);
+	out[19] = '.';
+	out[20] = (char)('0' + ms / 100);
+	out[21] = (char)('0' + ms / 10 % 10);
+	out[22] = (char)('0' + ms % 10);
+	out[23] = 'Z';
+	return true;
+}
+
+json_t *json_time(int64_t unix_ns)
+{
+	char buf[24];
+
+	return json_time_text(unix_ns, buf) ? json_stringn_nocheck(buf, 24) : NULL;
 }

@@ -6,6 +6,7 @@
 #ifndef EXFILD_JSON_H
 #define EXFILD_JSON_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <jansson.h>
@@ -18,6 +19,11 @@
  * A NUL byte also becomes \x00. Never returns NULL except on OOM.
  */
 json_t *json_bytes(const void *buf, size_t len);
+
+/* Bytes of valid UTF-8 (as json_bytes judges it) at the start of buf. */
+size_t json_utf8_prefix(const void *buf, size_t len);
+/* The string json_bytes() makes of buf, into out (room for 4 * len): its length. */
+size_t json_bytes_shown(const void *buf, size_t len, char *out);
 
 /* json_bytes() of a NUL-terminated string. */
 json_t *json_cstr(const char *s);
@@ -36,6 +42,8 @@ int json_set_str(json_t *root, const char *path, const char *s);
 
 /* RFC 3339 UTC with milliseconds, e.g. 2026-11-28T01:02:03.456Z. */
 json_t *json_time(int64_t unix_ns);
+/* Its 24 characters (no NUL); false for a year it cannot show. */
+bool json_time_text(int64_t unix_ns, char out[24]);
 
 /*
  * One compact line (no newline) for a record; caller frees. NULL on OOM.

@@ -11,18 +11,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "jbuf.h"
 #include "json.h"
 
 #define REAL_PRECISION 15
 #define MAX_DEPTH 64		/* records are a few levels deep; refuse cycles */
 
-struct buf {
-	char *p;
-	size_t len, cap;
-	bool failed;
-};
-
-static bool reserve(struct buf *b, size_t n)
+bool jbuf_reserve(struct jbuf *b, size_t n)
 {
 	size_t cap;
 	char *np;
@@ -44,41 +39,56 @@ static bool reserve(struct buf *b, size_t n)
 	return true;
 }
 
-/* Room is checked inline; reserve() only runs when the buffer must grow. */
-static inline void put(struct buf *b, const char *s, size_t n)
-{
-	if (b->len + n + 1 <= b->cap || reserve(b, n)) {
-		/* b->p is set: reserve() succeeded, or the room was there */
-		memcpy(b->p + b->len, s, n);	/* NOLINT(clang-analyzer-core.NonNullParamChecker) */
-		b->len += n;
-	}
-}
-
-static inline void put_char(struct buf *b, char c)
-{
-	if (b->len + 2 <= b->cap || reserve(b, 1))
-		b->p[b->len++] = c;
-}
-
 /* The bytes jansson escapes: control characters, '"' and '\\'. */
 static const bool needs_escape[256] = {
 	[0x00 ... 0x1f] = true, ['"'] = true, ['\\'] = true,
 };
 
-static void put_string(struct buf *b, const char *s, size_t n)
+/* Whether one of the 8 bytes in w needs escaping (< 0x20, '"' or '\\'). */
+static inline bool word_needs_escape(uint64_t w)
+{
+	const uint64_t ones = 0x0101010101010101ULL, high = 0x8080808080808080ULL;
+	uint64_t q = w ^ (ones * '"'), bs = w ^ (ones * '\\');
+
+	/* a zero byte in q or bs, or a byte below 0x20 in w (high bit clear) */
+	return (((q - ones) & ~q) | ((bs - ones) & ~bs) | ((w - ones * 0x20) & ~w)) & high;
+}
+
+void jbuf_string(struct jbuf *b, const char *s, size_t n)
 {
 	static const char hex[] = "0123456789ABCDEF";
-	size_t run = 0;
+	size_t run = 0, i = 0;
 
-	put_char(b, '"');
-	for (size_t i = 0; i < n; i++) {
+	/* Most strings need nothing: skip 8 clean bytes at a time. */
+	for (uint64_t w; i + 8 <= n; i += 8) {
+		memcpy(&w, s + i, 8);
+		if (word_needs_escape(w))
+			break;
+	}
+	if (i + 8 > n) {	/* no word needed escaping: the tail decides */
+		size_t k = i;
+
+		while (k < n && !needs_escape[(unsigned char)s[k]])
+			k++;
+		if (k == n && (b->len + n + 3 <= b->cap || jbuf_reserve(b, n + 2))) {
+			char *o = b->p + b->len;
+
+			o[0] = '"';
+			memcpy(o + 1, s, n);
+			o[n + 1] = '"';
+			b->len += n + 2;
+			return;
+		}
+	}
+	jbuf_char(b, '"');
+	for (; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
 		char esc[6];
 		size_t elen = 2;
 
 		if (!needs_escape[c])
 			continue;
-		put(b, s + run, i - run);
+		jbuf_put(b, s + run, i - run);
 		run = i + 1;
 		esc[0] = '\\';
 		switch (c) {
@@ -95,13 +105,13 @@ static void put_string(struct buf *b, const char *s, size_t n)
 			esc[5] = hex[c & 0xf];
 			elen = 6;
 		}
-		put(b, esc, elen);
+		jbuf_put(b, esc, elen);
 	}
-	put(b, s + run, n - run);
-	put_char(b, '"');
+	jbuf_put(b, s + run, n - run);
+	jbuf_char(b, '"');
 }
 
-static void put_integer(struct buf *b, json_int_t v)
+void jbuf_integer(struct jbuf *b, json_int_t v)
 {
 	char tmp[24];
 	size_t i = sizeof(tmp);
@@ -113,11 +123,11 @@ static void put_integer(struct buf *b, json_int_t v)
 	} while (u);
 	if (v < 0)
 		tmp[--i] = '-';
-	put(b, tmp + i, sizeof(tmp) - i);
+	jbuf_put(b, tmp + i, sizeof(tmp) - i);
 }
 
 /* As jansson: %.15g, ".0" when it reads as an integer, no '+' or leading zeros in an exponent. */
-static void put_real(struct buf *b, double v)
+void jbuf_real(struct jbuf *b, double v)
 {
 	char tmp[64], *e;
 	int n = snprintf(tmp, sizeof(tmp) - 3, "%.*g", REAL_PRECISION, v);
@@ -142,7 +152,7 @@ static void put_real(struct buf *b, double v)
 		memmove(d, s, strlen(s) + 1);
 		n = (int)strlen(tmp);
 	}
-	put(b, tmp, (size_t)n);
+	jbuf_put(b, tmp, (size_t)n);
 }
 
 /*
@@ -199,7 +209,7 @@ void json_line_thaw(json_t *obj)
 }
 
 /* Recursive by the shape of JSON; depth is bounded by MAX_DEPTH. */
-static void put_value(struct buf *b, const json_t *v, int depth) /* NOLINT(misc-no-recursion) */
+static void put_value(struct jbuf *b, const json_t *v, int depth) /* NOLINT(misc-no-recursion) */
 {
 	if (depth > MAX_DEPTH) {
 		b->failed = true;
@@ -209,7 +219,7 @@ static void put_value(struct buf *b, const json_t *v, int depth) /* NOLINT(misc-
 		const struct frozen *f = frozen_slot(v);
 
 		if (f->obj == v) {
-			put(b, f->text, f->len);
+			jbuf_put(b, f->text, f->len);
 			return;
 		}
 	}
@@ -219,56 +229,61 @@ static void put_value(struct buf *b, const json_t *v, int depth) /* NOLINT(misc-
 		json_t *m;
 		bool first = true;
 
-		put_char(b, '{');
+		jbuf_char(b, '{');
 		json_object_foreach((json_t *)v, key, m) {
 			if (!first)
-				put_char(b, ',');
+				jbuf_char(b, ',');
 			first = false;
-			put_string(b, key, strlen(key));
-			put_char(b, ':');
+			jbuf_string(b, key, strlen(key));
+			jbuf_char(b, ':');
 			put_value(b, m, depth + 1);
 		}
-		put_char(b, '}');
+		jbuf_char(b, '}');
 		break;
 	}
 	case JSON_ARRAY:
-		put_char(b, '[');
+		jbuf_char(b, '[');
 		for (size_t i = 0; i < json_array_size(v); i++) {
 			if (i)
-				put_char(b, ',');
+				jbuf_char(b, ',');
 			put_value(b, json_array_get(v, i), depth + 1);
 		}
-		put_char(b, ']');
+		jbuf_char(b, ']');
 		break;
 	case JSON_STRING:
-		put_string(b, json_string_value(v), json_string_length(v));
+		jbuf_string(b, json_string_value(v), json_string_length(v));
 		break;
 	case JSON_INTEGER:
-		put_integer(b, json_integer_value(v));
+		jbuf_integer(b, json_integer_value(v));
 		break;
 	case JSON_REAL:
-		put_real(b, json_real_value(v));
+		jbuf_real(b, json_real_value(v));
 		break;
 	case JSON_TRUE:
-		put(b, "true", 4);
+		jbuf_put(b, "true", 4);
 		break;
 	case JSON_FALSE:
-		put(b, "false", 5);
+		jbuf_put(b, "false", 5);
 		break;
 	case JSON_NULL:
-		put(b, "null", 4);
+		jbuf_put(b, "null", 4);
 		break;
 	}
 }
 
+void jbuf_value(struct jbuf *b, const json_t *v)
+{
+	put_value(b, v, 0);
+}
+
 char *json_line(const json_t *root)
 {
-	struct buf b = { 0 };
+	struct jbuf b = { 0 };
 
 	if (!root)
 		return NULL;
 	put_value(&b, root, 0);
-	if (b.failed || !reserve(&b, 0)) {
+	if (b.failed || !jbuf_reserve(&b, 0)) {
 		free(b.p);
 		return NULL;
 	}

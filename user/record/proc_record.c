@@ -4,6 +4,7 @@
 
 #include "json.h"
 #include "record_parts.h"
+#include "rtree.h"
 #include "shared.h"
 
 static void put_id(json_t *root, const char *path, uint32_t id)
@@ -153,43 +154,52 @@ static json_t *part(struct shared_slot *slots, uint64_t tag,
 	return json_incref(shared_put(slots, PROCESS_CACHE, pi->serial, tag, obj));
 }
 
-void record_process(json_t *root, const struct enriched_flow *f)
+void record_process_tree(struct rtree *t, const struct enriched_flow *f)
 {
 	const struct proc_info *pi = f->proc;
 	const struct flow_obs *o = &f->obs;
 
-	if (!root)
-		return;
 	if (!pi) {
 		/* Not read within the drain's budget: said so, filled in later. */
 		if (f->proc_deferred) {
-			json_set_path(root, "process.pid", json_integer(o->pid));
-			json_set_path(root, "exfild.process.context_source", json_string("deferred"));
+			rt_int(t, 0, "process.pid", o->pid);
+			rt_lit(t, 0, "exfild.process.context_source", "deferred");
 		}
 		/* No live context (replay): what the source knew by name. */
-		json_set_str(root, "process.name", f->process_name);
-		json_set_str(root, "process.executable", f->process_executable);
-		json_set_str(root, "user.name", f->user_name);
+		rt_set_str(t, 0, "process.name", f->process_name);
+		rt_set_str(t, 0, "process.executable", f->process_executable);
+		rt_set_str(t, 0, "user.name", f->user_name);
 		return;
 	}
-	if (json_object_set_new(root, "process", part(process_objs, f->hash.status, build_process,
-						      pi, &f->hash))) {
-		json_object_del(root, "process");	/* out of memory: the pid at least */
-		json_set_path(root, "process.pid", json_integer(pi->pid));
+	if (rt_json(t, 0, "process", part(process_objs, f->hash.status, build_process, pi,
+					  &f->hash)) < 0) {
+		rt_del(t, 0, "process");	/* out of memory: the pid at least */
+		rt_int(t, 0, "process.pid", pi->pid);
 	}
 	/* The flow's send-time uid wins over the exec-time one. */
 	if (!o->has_uid)
-		put_id(root, "user.id", pi->uid);
+		rt_decimal(t, 0, "user.id", pi->uid);
 	if (pi->user_name[0] && (!o->has_uid || o->uid == pi->uid))
-		json_set_path(root, "user.name", json_cstr(pi->user_name));
-	json_object_set_new(root, "group", part(group_objs, pi->names_pending, build_group, pi,
-						&f->hash));
+		rt_cstr(t, 0, "user.name", pi->user_name);
+	rt_json(t, 0, "group", part(group_objs, pi->names_pending, build_group, pi, &f->hash));
 	if (pi->container_id[0])
-		json_set_path(root, "container.id", json_string(pi->container_id));
+		rt_utf8(t, 0, "container.id", pi->container_id);
 	if (pi->cgroup_id && !o->cgroup_id)
-		json_set_path(root, "exfild.cgroup_id", json_integer((json_int_t)pi->cgroup_id));
-	json_set_path(root, "exfild.process",
-		      part(facts_objs, (uint64_t)f->hash.status | (uint64_t)pi->names_pending << 2 |
-					       (uint64_t)pi->exited << 3,
-			   build_facts, pi, &f->hash));
+		rt_int(t, 0, "exfild.cgroup_id", (json_int_t)pi->cgroup_id);
+	rt_json(t, 0, "exfild.process",
+		part(facts_objs, (uint64_t)f->hash.status | (uint64_t)pi->names_pending << 2 |
+					 (uint64_t)pi->exited << 3,
+		     build_facts, pi, &f->hash));
+}
+
+void record_process(json_t *root, const struct enriched_flow *f)
+{
+	struct rtree t;
+
+	if (!root)
+		return;
+	rt_init(&t);
+	record_process_tree(&t, f);
+	rt_merge(&t, root);
+	rt_free(&t);
 }

@@ -5,6 +5,7 @@
 #include <jansson.h>
 
 #include "flow.h"
+#include "record.h"
 
 /* The ECS event header: @timestamp, event.kind/module/dataset. */
 json_t *record_base(int64_t now_ns, const char *kind, const char *dataset);
@@ -24,5 +25,16 @@ void record_geo(json_t *side, const struct geo_info *gi);
  * the observation) win: user.name is added only when it names that user.
  */
 void record_process(json_t *root, const struct enriched_flow *f);
+
+/*
+ * The same, into a record tree (rtree.h): the one implementation of each
+ * group, which the jansson forms above merge into their root. side: the
+ * node of "destination" or "source" (nothing when it is not an object).
+ */
+struct rtree;
+void record_base_tree(struct rtree *t, int64_t now_ns, const char *kind, const char *dataset);
+void record_geo_tree(struct rtree *t, int side, const struct geo_info *gi);
+void record_process_tree(struct rtree *t, const struct enriched_flow *f);
+void record_flow_tree(struct rtree *t, const struct enriched_flow *f, const struct record_ctx *ctx);
 
 #endif

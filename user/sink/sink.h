@@ -70,6 +70,13 @@ int sinkset_open_spool(struct sinkset *ss, char *err, size_t errlen);
  * or for an alert, no spool and no room).
  */
 int sinkset_emit(struct sinkset *ss, enum rec_kind kind, const json_t *rec);
+/*
+ * The same for a flow or loss record already written as its line (len
+ * bytes, no newline; NULL: the record could not be made, counted as
+ * dropped). Their severity does not depend on what they say; an alert
+ * (spooled, severity from its fields) must come through sinkset_emit.
+ */
+int sinkset_emit_line(struct sinkset *ss, enum rec_kind kind, const char *line, size_t len);
 /* Write what can be written now (end of a drain). */
 void sinkset_kick(struct sinkset *ss);
 /* SIGHUP: reopen files (after rotation by someone else). */

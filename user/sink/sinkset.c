@@ -492,10 +492,9 @@ static int emit_alert(struct sinkset *ss, const json_t *rec, const char *line, s
 	return rc;
 }
 
-int sinkset_emit(struct sinkset *ss, enum rec_kind kind, const json_t *rec)
+/* Queue line on every sink that takes kind (not alerts); writes a batch when one is full. */
+static int emit_line(struct sinkset *ss, enum rec_kind kind, int sev, const char *line, size_t len)
 {
-	char *line = json_line(rec);
-	size_t len;
 	int rc = 0;
 
 	if (!line) {
@@ -504,25 +503,38 @@ int sinkset_emit(struct sinkset *ss, enum rec_kind kind, const json_t *rec)
 				ss->v[i]->dropped++;
 		return -1;
 	}
-	len = strlen(line);
-	if (kind == REC_ALERT) {
-		rc = emit_alert(ss, rec, line, len);
-		free(line);
-		return rc;
-	}
 	for (size_t i = 0; i < ss->n; i++) {
 		struct sink *s = ss->v[i];
 
 		if (!(s->kinds & REC_BIT(kind)))
 			continue;
-		if (enqueue(s, kind, 0, syslog_severity(kind, rec), line, len))
+		if (enqueue(s, kind, 0, sev, line, len))
 			rc = -1;
 		/* Written as the drain goes, a batch at a time: memory stays bounded. */
 		else if (kind != REC_FLOW || s->q.count >= BATCH_COUNT || s->q.bytes >= BATCH_BYTES)
 			sink_pump(s);
 	}
+	return rc;
+}
+
+int sinkset_emit(struct sinkset *ss, enum rec_kind kind, const json_t *rec)
+{
+	char *line = json_line(rec);
+	int rc;
+
+	if (line && kind == REC_ALERT)
+		rc = emit_alert(ss, rec, line, strlen(line));
+	else
+		rc = emit_line(ss, kind, syslog_severity(kind, rec), line, line ? strlen(line) : 0);
 	free(line);
 	return rc;
+}
+
+int sinkset_emit_line(struct sinkset *ss, enum rec_kind kind, const char *line, size_t len)
+{
+	if (kind == REC_ALERT)
+		return emit_line(ss, kind, 0, NULL, 0);	/* alerts come as trees: see sink.h */
+	return emit_line(ss, kind, syslog_severity(kind, NULL), line, len);
 }
 
 void sinkset_kick(struct sinkset *ss)
