@@ -1,11 +1,12 @@
 #!/bin/bash
 # Command line, config file, signals and error behaviour of build/exfild (host).
-# Usage: tests/cli.sh PATH-TO-EXFILD
+# Usage: tests/cli.sh PATH-TO-EXFILD [PATH-TO-TRAFFIC]
 # Prints "ok cli/NAME" or "not ok cli/NAME # why" per check. Every wait is
 # for an event (a log line, a record in the output) with a generous bound,
 # never a fixed sleep. Needs root, jq, setpriv, taskset and unshare.
 set -u
 X=${1:-build/exfild}
+TR=${2:-build/tests/traffic}
 T=$(mktemp -d)
 PIN=/sys/fs/bpf/exfild-cli-$$
 WAIT_S=60		# bound on every wait for an event
@@ -18,70 +19,11 @@ trap cleanup EXIT
 
 SUITE=cli
 . "$(dirname "$0")/shlib.sh"	# ok, nok, expect
-short() { head -c 400 "$@" | tr '\n' ' '; }
+. "$(dirname "$0")/agentlib.sh"	# start, stop, wait_for, wait_rec, flows, short
 
 for tool in jq setpriv taskset unshare bpftool; do
 	command -v "$tool" >/dev/null || { nok "tools" "$tool is not installed (make deps)"; exit 1; }
 done
-
-
-# wait_for FILE ERE: until a line of FILE matches (0), or WAIT_S pass (1).
-wait_for() {
-	end=$(( $(date +%s) + WAIT_S ))
-	until grep -qE -- "$2" "$1" 2>/dev/null; do
-		[ "$(date +%s)" -lt "$end" ] || return 1
-		sleep 0.05
-	done
-}
-
-# wait_rec FILE JQ-CONDITION: until a flow record matching it is in FILE.
-wait_rec() {
-	end=$(( $(date +%s) + WAIT_S ))
-	until [ -n "$(flows "$1" "$2")" ]; do
-		[ "$(date +%s)" -lt "$end" ] || return 1
-		sleep 0.05
-	done
-}
-
-# flows FILE JQ-CONDITION: the flow records matching, one per line.
-flows() {
-	jq -c "select(.event.dataset == \"exfild.flow\" and ($2))" "$1" 2>/dev/null
-}
-
-# start NAME ARGS...: start the agent in the background, wait for its
-# "running:" line; sets $apid. 1 (and a `not ok NAME`) if it never came.
-start() {
-	sname=$1
-	shift
-	"$X" run "$@" > "$T/$sname.stdout" 2> "$T/$sname.err" &
-	apid=$!
-	agents="$agents $apid"
-	if ! wait_for "$T/$sname.err" "exfild: running:"; then
-		nok "$sname" "no 'running:' line within ${WAIT_S}s: $(short "$T/$sname.err")"
-		kill -KILL $apid 2>/dev/null
-		wait $apid 2>/dev/null
-		return 1
-	fi
-}
-
-# stop SIGNAL: signal the agent, wait (bounded) for it; sets $rc (999: it
-# did not exit within WAIT_S and was killed).
-stop() {
-	kill "-$1" $apid
-	end=$(( $(date +%s) + WAIT_S ))
-	# until it is a zombie (field 3 of /proc/PID/stat) or gone
-	while [ -e /proc/$apid ] && [ "$(cut -d')' -f2 /proc/$apid/stat 2>/dev/null | cut -c2)" != Z ]; do
-		if [ "$(date +%s)" -ge "$end" ]; then
-			kill -KILL $apid
-			wait $apid
-			rc=999
-			return
-		fi
-		sleep 0.05
-	done
-	wait $apid
-	rc=$?
-}
 
 # send_udp PORT BYTES [IP]: one write of BYTES on a connected UDP socket
 # from a process whose pid ends up in $spid (bash's /dev/udp, then exec).
@@ -158,6 +100,43 @@ expect pin-not-bpffs 1 "pin path $T/pins is not on a bpf filesystem" "$X" run --
 # No BTF (hidden in a private mount namespace): exit 1, saying so.
 expect no-btf 1 "exfild: error: this kernel has no BTF" \
 	unshare -m sh -c 'mount -t tmpfs none /sys/kernel/btf && exec "$0" run --pin-path none --duration 1' "$X"
+
+# No cgroup2 mounted (hidden in a private mount namespace): the agent
+# mounts one itself for cgroup/sendmsg4/6, and the tracepoint tier counts
+# an unconnected UDP send (whose destination only those programs see),
+# with the sender's cgroup id. The mount stays in the agent's namespace.
+cat > "$T/no-cgroup2.sh" <<'EOF'
+for m in $(awk '$3 == "cgroup2" { print $2 }' /proc/self/mounts); do umount -l "$m" || exit 1; done
+if grep -q ' cgroup2 ' /proc/self/mounts; then echo "cgroup2 still mounted" >&2; exit 1; fi
+exec "$@"
+EOF
+cg_mnt=$(awk '$3 == "cgroup2" { print $2; exit }' /proc/self/mounts)
+cg_id=$(stat -c %i "$cg_mnt$(sed -n 's/^0:://p' /proc/self/cgroup)" 2>&1)
+unshare -m --propagation private sh "$T/no-cgroup2.sh" "$X" run --attach tracepoint --interval 3600 \
+	--flows --include-reserved --pin-path none --control none --output "file:$T/cg2.json" \
+	> /dev/null 2> "$T/cgroup2-self-mount.err" &
+apid=$!
+agents="$agents $apid"
+if ! wait_for "$T/cgroup2-self-mount.err" "exfild: running:"; then
+	nok cgroup2-self-mount "no 'running:' line: $(short "$T/cgroup2-self-mount.err")"
+	kill -KILL $apid 2>/dev/null
+else
+	"$TR" udp4-unconn --bytes 700 --count 7 > "$T/cg2.out" 2>&1
+	read -r cpid cport < <(sed -n 's/^sent pid=\([0-9]*\) .* port=\([0-9]*\) .*/\1 \2/p' "$T/cg2.out")
+	stop TERM
+	n=$(flows "$T/cg2.json" ".process.pid == ${cpid:-0} and .destination.port == ${cport:-0} and
+		.network.bytes == 700 and .exfild.calls == 7 and .exfild.tier == \"tracepoint\" and
+		.exfild.cgroup_id == $cg_id" | wc -l)
+	if [ $rc != 0 ] || ! grep -q "mounted cgroup v2 on /run/exfild/cgroup2 for cgroup/sendmsg4/6" "$T/cgroup2-self-mount.err"; then
+		nok cgroup2-self-mount "exit $rc, no 'mounted cgroup v2' line: $(short "$T/cgroup2-self-mount.err")"
+	elif [ "$n" != 1 ]; then
+		nok cgroup2-self-mount "expected one record of pid $cpid to port $cport (700 bytes, 7 calls, tier tracepoint, cgroup id $cg_id), got $n: $(short "$T/cg2.json"; short "$T/cg2.out")"
+	elif grep -q ' /run/exfild/cgroup2 ' /proc/self/mounts; then
+		nok cgroup2-self-mount "the agent's cgroup2 mount is visible outside its namespace"
+	else
+		ok cgroup2-self-mount
+	fi
+fi
 
 # --log-level: lines below the level are not printed.
 expect log-level-error 0 "" "$X" run --duration 1 --pin-path none --log-level error

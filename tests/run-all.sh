@@ -113,7 +113,7 @@ run_suite lint tests/lint.sh
 run_suite fuzz-seeds tests/fuzz.sh --seeds
 
 if [ "${1:-}" != --unit-only ]; then
-	run_suite cli tests/cli.sh "$B/asan/exfild"
+	run_suite cli tests/cli.sh "$B/asan/exfild" "$B/tests/traffic"
 	run_suite replay tests/replay.sh "$B/asan/exfild"
 	# Delivery: real receivers (rsyslog) on loopback, full disks, stalled readers.
 	run_suite delivery-rsyslog tests/delivery/rsyslog.sh "$B/asan/exfild"
@@ -122,6 +122,9 @@ if [ "${1:-}" != --unit-only ]; then
 	run_suite status tests/status.sh "$B/asan/exfild"
 	run_suite detect-live tests/detect_live.sh "$B/asan/exfild" "$B/tests/traffic"
 	run_suite privs tests/privs.sh "$B/asan/exfild"
+	# Process context (user.id, file facts, every hash_reason) and loss records.
+	run_suite context tests/context.sh "$B/asan/exfild" "$B/tests/traffic"
+	run_suite loss tests/loss.sh "$B/asan/exfild" "$B/tests/traffic"
 	# The geo checks need fixture databases; itest reads their JSON sources.
 	host_itest() {
 		g=tests/fixtures/geo

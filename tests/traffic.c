@@ -35,6 +35,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <linux/tcp.h>		/* struct tcp_info with tcpi_bytes_acked */
 #include <netinet/in.h>
 #include <pthread.h>
@@ -1194,6 +1195,110 @@ static void case_setuid(void)
 }
 
 /*
+ * ticker: one TICK_BYTES datagram to its own receiver every TICK_MS until
+ * SIGUSR1, so the sender lives across drains (the hashing budget tests).
+ * "ticking pid=P" once the first datagram went, so a test knows it sent;
+ * the sent line at the end.
+ */
+#define TICK_BYTES	100
+#define TICK_MS		20
+
+static void tick_until_usr1(int fd, struct tot *t)
+{
+	struct timespec ts = { 0, TICK_MS * 1000000L };
+	sigset_t usr1;
+
+	sigemptyset(&usr1);
+	sigaddset(&usr1, SIGUSR1);
+	for (int first = 1;; first = 0) {
+		send_loop(fd, H_SEND, &dst_addr, TICK_BYTES, TICK_BYTES, t);
+		if (first) {
+			printf("ticking pid=%d\n", (int)getpid());
+			fflush(stdout);
+		}
+		if (sigtimedwait(&usr1, NULL, &ts) == SIGUSR1)
+			return;
+	}
+}
+
+static void case_ticker(void)
+{
+	struct tot t = { .acked = -1 };
+	int fd;
+
+	rx_for_dst(SOCK_DGRAM);
+	fd = sock_to(SOCK_DGRAM, &dst_addr, 1);
+	tick_until_usr1(fd, &t);
+	close(fd);
+	print_line(getpid(), SOCK_DGRAM, &dst_addr, &t, comm);
+}
+
+/*
+ * leader-exit: one datagram, then "ready pid=P"; at SIGUSR1 the main
+ * thread exits while a second thread lives on. /proc/P/exe then resolves
+ * to nothing (the leader's memory is gone), as an agent reading it now
+ * finds. The thread says "leader-gone pid=P", then ticks as the ticker
+ * does until the next SIGUSR1; the sent line counts every datagram.
+ */
+static struct tot lx_tot = { .acked = -1 };
+
+static void *leader_exit_worker(void *arg)
+{
+	char path[64], b[PATH_MAX];
+	int fd = (int)(long)arg;
+
+	snprintf(path, sizeof(path), "/proc/%d/exe", (int)getpid());
+	while (readlink(path, b, sizeof(b)) >= 0)
+		usleep(1000);	/* bounded by the run's alarm */
+	printf("leader-gone pid=%d\n", (int)getpid());
+	fflush(stdout);
+	tick_until_usr1(fd, &lx_tot);
+	print_line(getpid(), SOCK_DGRAM, &dst_addr, &lx_tot, comm);
+	fflush(stdout);
+	exit(0);
+}
+
+static void case_leader_exit(void)
+{
+	pthread_t th;
+	int fd;
+
+	rx_for_dst(SOCK_DGRAM);
+	fd = sock_to(SOCK_DGRAM, &dst_addr, 1);
+	send_loop(fd, H_SEND, &dst_addr, TICK_BYTES, TICK_BYTES, &lx_tot);
+	if (pthread_create(&th, NULL, leader_exit_worker, (void *)(long)fd) != 0)
+		die("pthread_create: %s", strerror(errno));
+	printf("ready pid=%d\n", (int)getpid());
+	fflush(stdout);
+	wait_go();
+	pthread_exit(NULL);
+}
+
+/*
+ * memfd CASE [ARGS]: run CASE from a copy of this program in a memfd: a
+ * fileless process (its /proc/PID/exe is "/memfd:exf-memfd (deleted)").
+ */
+static void exec_from_memfd(char **argv)
+{
+	int in = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+	int fd = memfd_create("exf-memfd", MFD_CLOEXEC);
+	char b[65536];
+	ssize_t n;
+
+	if (in < 0 || fd < 0)
+		die("memfd: %s", strerror(errno));
+	while ((n = read(in, b, sizeof(b))) > 0)
+		if (write(fd, b, (size_t)n) != n)
+			die("memfd write: %s", strerror(errno));
+	if (n < 0)
+		die("memfd read: %s", strerror(errno));
+	close(in);
+	argv[1] = argv[0];
+	fexecve(fd, argv + 1, environ);
+	die("fexecve: %s", strerror(errno));
+}
+
+/*
  * accept4: this process is also a TCP server, listening on the wildcard
  * address. Client i, bound to 127.0.0.(11+i), connects to 127.0.0.(21+i)
  * (the first client twice), sends 100 bytes, and the server answers
@@ -1390,7 +1495,10 @@ static void usage(void)
 		"       setuid (a marker as root, then with --wait-go's go a payload as 65534)\n"
 		"       drain-race (sends for --seconds S, default 3.5, at most 30)\n"
 		"       accept4 (a TCP server answering clients from 127.0.0.11-13, and\n"
-		"       a UDP exchange 127.0.0.14 <-> 127.0.0.24)\n");
+		"       a UDP exchange 127.0.0.14 <-> 127.0.0.24)\n"
+		"       ticker (100 bytes every 20 ms until SIGUSR1)\n"
+		"       leader-exit (at SIGUSR1 the main thread exits, another ticks on)\n"
+		"       memfd CASE ... (CASE run from a memfd copy of this program)\n");
 	exit(2);
 }
 
@@ -1477,6 +1585,8 @@ int main(int argc, char **argv)
 
 	sigset_t usr1;
 
+	if (argc > 2 && !strcmp(argv[1], "memfd"))
+		exec_from_memfd(argv);
 	parse_args(argc, argv);
 	/* Blocked in every thread: wait_go() and drain-race take it with sigwait. */
 	sigemptyset(&usr1);
@@ -1549,6 +1659,10 @@ int main(int argc, char **argv)
 		case_not_counted();
 	else if (is("setuid"))
 		case_setuid();
+	else if (is("ticker"))
+		case_ticker();
+	else if (is("leader-exit"))
+		case_leader_exit();
 	else
 		usage();
 	if (fflush(stdout) != 0)
