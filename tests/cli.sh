@@ -83,8 +83,8 @@ expect cli-overrides-config 0 "running: .*output=file:$T/fromcli.json" \
 mkdir -p "$T/ov"
 printf 'interval = 7;\nduration = 1;\npin_path = "none";\n' > "$T/default.conf"
 expect config-default-path 0 "running: .*interval=7s" unshare -m sh -c '
-	mount -t tmpfs none "$1" && mkdir "$1/up" "$1/work" &&
-	mount -t overlay overlay -o "lowerdir=/etc,upperdir=$1/up,workdir=$1/work" /etc &&
+	mount -t tmpfs none "$1" && mkdir "$1/up" "$1/scratch" &&
+	mount -t overlay overlay -o "lowerdir=/etc,upperdir=$1/up,workdir=$1/scratch" /etc &&
 	mkdir -p /etc/exfild && cp "$2" /etc/exfild/exfild.conf && exec "$3" run' sh "$T/ov" "$T/default.conf" "$X"
 
 # Forced tiers that this kernel cannot do fail with their reason.

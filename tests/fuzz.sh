@@ -4,7 +4,7 @@
 #   tests/fuzz.sh --seeds    each over its seeds once (make test: every crash
 #                            found so far is a seed, so this is the regression run)
 # Prints "ok fuzz/NAME" / "not ok fuzz/NAME # why"; new inputs go to
-# build/fuzz/work/NAME, crashes to build/fuzz/artifacts/ (add each one to
+# build/fuzz/found/NAME, crashes to build/fuzz/artifacts/ (add each one to
 # tests/fuzz/corpus/NAME/ and a unit test, then fix it).
 set -u
 cd "$(dirname "$0")/.."
@@ -32,9 +32,9 @@ for src in tests/fuzz/fuzz_*.c; do
 		# Each seed once, as a file: libFuzzer runs it and exits.
 		"$bin" -timeout=10 "$seeds"/* > "$log" 2>&1
 	else
-		mkdir -p "$B/work/$short"
+		mkdir -p "$B/found/$short"
 		"$bin" -max_total_time="$SECS" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
-			-artifact_prefix="$B/artifacts/$short-" "$B/work/$short" "$seeds" > "$log" 2>&1
+			-artifact_prefix="$B/artifacts/$short-" "$B/found/$short" "$seeds" > "$log" 2>&1
 	fi
 	rc=$?
 	runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
