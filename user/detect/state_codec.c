@@ -254,6 +254,7 @@ static int parse_into(struct detect *t, const uint8_t *buf, size_t len, char *er
 	struct rbuf r = { buf, 0 };
 	uint32_t version, n, crc;
 	int64_t bucket_ns;
+	bool empty;
 
 	if (len < HEADER_BYTES + POPS_BYTES + 4)
 		return fail(err, errlen, "truncated: shorter than a baseline header");
@@ -287,10 +288,9 @@ static int parse_into(struct detect *t, const uint8_t *buf, size_t len, char *er
 		return -1;
 	}
 	/* An agent that never saw a flow saves an empty baseline (no bucket yet). */
-	if (t->cur_bucket == INT32_MIN && n == 0 && t->first_ns == 0)
-		;
-	else if (t->cur_bucket < 0 || t->first_ns < 0 ||
-		 t->first_ns / t->cfg.bucket_ns > t->cur_bucket)
+	empty = t->cur_bucket == INT32_MIN && n == 0 && t->first_ns == 0;
+	if (!empty && (t->cur_bucket < 0 || t->first_ns < 0 ||
+		       t->first_ns / t->cfg.bucket_ns > t->cur_bucket))
 		return fail(err, errlen, "corrupt: times out of range");
 	r.off = HEADER_BYTES;
 	for (int v = 0; v < VIEW_COUNT; v++)
